@@ -1,0 +1,50 @@
+"""Every date form Jekyll posts use, read into aware datetimes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timezone, tzinfo
+from email.utils import format_datetime
+
+# Jekyll's own form, "2025-09-12 16:42:31 +0000", which PyYAML leaves a string.
+_JEKYLL = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def parse_date(value: object, zone: tzinfo) -> datetime:
+    """An aware datetime from a YAML value; a naive one or a bare date is read in zone."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=zone)
+    if not isinstance(value, str):
+        raise ValueError(f"expected a date such as 2025-09-12 16:42:31 +0000, got {value!r}")
+    match = _JEKYLL.match(value.strip())
+    if match is None:
+        raise ValueError(f"expected a date such as 2025-09-12 16:42:31 +0000, got {value!r}")
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    try:
+        parsed = datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+            int((fraction or "0").ljust(6, "0")),
+        )
+    except ValueError as error:
+        raise ValueError(f"impossible date {value!r} ({error})") from None
+    if offset is None:
+        return parsed.replace(tzinfo=zone)
+    if offset == "Z":
+        offset = "+00:00"
+    return datetime.fromisoformat(parsed.isoformat() + offset[:3] + ":" + offset[-2:])
+
+
+def rfc3339(moment: datetime) -> str:
+    """RFC 3339 in UTC with a Z, as JSON Feed and Atom want it; the same instant everywhere."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def http_date(moment: datetime) -> str:
+    """An IMF-fixdate (RFC 9110 §5.6.7) for Last-Modified."""
+    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
+

@@ -1,0 +1,197 @@
+"""Prepared representations and conditional responses (RFC 9110 §8.8, §13, §15.4.5), I/O-free.
+
+A request for a feed is a lookup of a Representation prepared once: its bodies per content
+coding, each with its own strong ETag, and the header lists of its 200 and 304 responses.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from typing import Any
+
+import brotli
+from werkzeug.http import parse_accept_header, parse_date, parse_etags, quote_etag
+from werkzeug.sansio.http import is_resource_modified
+
+CODINGS = ("br", "gzip", "identity")
+# Suffixes that compressing proxies add to our ETags (Apache mod_deflate "-gzip",
+# mod_brotli "-br"); clients echo them back in If-None-Match.
+PROXY_ETAG_SUFFIXES = ("-gzip", "-br", ";gzip")
+BROTLI_QUALITY = 9
+Environ = Mapping[str, Any]
+StartResponse = Callable[..., Any]
+
+
+def strong_etag(body: bytes) -> str:
+    """A strong ETag from the bytes alone, so every worker, restart and replica agrees."""
+    return quote_etag(hashlib.sha256(body).hexdigest()[:32])
+
+
+def _encode(body: bytes, coding: str) -> bytes:
+    # mtime=0: gzip otherwise stamps the time into the header, and so into the ETag.
+    if coding == "gzip":
+        return gzip.compress(body, compresslevel=9, mtime=0)
+    if coding == "br":
+        return brotli.compress(body, quality=BROTLI_QUALITY)
+    return body
+
+
+class Variant:
+    """One content coding of a representation: body, ETag, and the headers of its 200 and 304."""
+
+    __slots__ = ("body", "etag", "ok_headers", "not_modified_headers")
+
+    def __init__(self, body: bytes, coding: str, common: list[tuple[str, str]], mimetype: str) -> None:
+        self.body = body
+        self.etag = strong_etag(body)
+        validators = [("ETag", self.etag), *common]
+        encoding = [] if coding == "identity" else [("Content-Encoding", coding)]
+        self.ok_headers = [
+            ("Content-Type", mimetype),
+            ("Content-Length", str(len(body))),
+            *encoding,
+            *validators,
+        ]
+        # RFC 9110 §15.4.5: a 304 carries the ETag, Cache-Control, Vary (and Date) a 200
+        # would; Last-Modified too, or NetNewsWire and rss2email drop their stored validator.
+        self.not_modified_headers = validators
+
+
+class Representation:
+    """A prepared resource: identity body now, compressed bodies on first request."""
+
+    def __init__(
+        self,
+        body: bytes,
+        mimetype: str,
+        last_modified: datetime,
+        max_age: int,
+        extra_headers: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        self.mimetype = mimetype
+        # HTTP dates have whole seconds (RFC 9110 §5.6.7).
+        self.last_modified = last_modified.astimezone(timezone.utc).replace(microsecond=0)
+        self.common = [
+            ("Last-Modified", format_datetime(self.last_modified, usegmt=True)),
+            ("Cache-Control", cache_control(max_age)),
+            ("Vary", "Accept-Encoding"),
+            ("X-Content-Type-Options", "nosniff"),
+            *extra_headers,
+        ]
+        self.variants: dict[str, Variant] = {"identity": Variant(body, "identity", self.common, mimetype)}
+
+    @property
+    def body(self) -> bytes:
+        """The identity body."""
+        return self.variants["identity"].body
+
+    def variant(self, coding: str) -> Variant:
+        """The variant for one content coding, compressed on first use."""
+        found = self.variants.get(coding)
+        if found is None:
+            found = self.variants[coding] = Variant(_encode(self.body, coding), coding, self.common, self.mimetype)
+        return found
+
+    def respond(self, environ: Environ, now: datetime | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
+        """Status, headers and body for a GET or HEAD, with content coding and preconditions."""
+        variant = self.variant(negotiate_coding(environ.get("HTTP_ACCEPT_ENCODING")))
+        status = evaluate_preconditions(environ, variant.etag, self.last_modified, now)
+        if status == 200:
+            return "200 OK", list(variant.ok_headers), variant.body
+        if status == 304:
+            return "304 Not Modified", list(variant.not_modified_headers), b""
+        return "412 Precondition Failed", [("Content-Type", "text/plain; charset=utf-8")], b"precondition failed\n"
+
+
+def cache_control(max_age: int) -> str:
+    """public, max-age, and the RFC 5861 extensions that let caches ride out a restart."""
+    return f"public, max-age={max_age}, stale-while-revalidate={max_age}, stale-if-error=86400"
+
+
+_coding_memo: dict[str | None, str] = {}
+
+
+def negotiate_coding(accept_encoding: str | None) -> str:
+    """br, then gzip, then identity, by the client's Accept-Encoding qualities (RFC 9110 §12.5.3)."""
+    found = _coding_memo.get(accept_encoding)
+    if found is None:
+        accept = parse_accept_header(accept_encoding or "")
+        qualities = {c: accept.quality(c) for c in ("br", "gzip")}
+        qualities["gzip"] = max(qualities["gzip"], accept.quality("x-gzip"))
+        best = max(("br", "gzip"), key=lambda c: qualities[c])
+        found = best if qualities[best] > 0 else "identity"
+        if len(_coding_memo) < 512:
+            _coding_memo[accept_encoding] = found
+    return found
+
+
+def _with_proxy_suffixes_removed(if_none_match: str) -> str:
+    """The If-None-Match list plus each tag with a compressing proxy's suffix removed."""
+    tags = parse_etags(if_none_match)
+    if tags.star_tag:
+        return "*"
+    candidates = tags.as_set(include_weak=True)
+    for tag in list(candidates):
+        for suffix in PROXY_ETAG_SUFFIXES:
+            if tag.endswith(suffix):
+                candidates.add(tag[: -len(suffix)])
+    return ", ".join(quote_etag(tag) for tag in sorted(candidates))
+
+
+def evaluate_preconditions(
+    environ: Environ, etag: str, last_modified: datetime, now: datetime | None = None
+) -> int:
+    """200, 304 or 412 for a GET or HEAD, in the order of RFC 9110 §13.2.2."""
+    if_match = environ.get("HTTP_IF_MATCH")
+    if if_match is not None:
+        # §13.1.1: If-Match uses the strong comparison; false means 412.
+        tags = parse_etags(if_match)
+        if not (tags.star_tag or tags.is_strong(etag.strip('"'))):
+            return 412
+    else:
+        unmodified_since = parse_date(environ.get("HTTP_IF_UNMODIFIED_SINCE"))
+        if unmodified_since is not None and last_modified > unmodified_since:
+            return 412
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if if_none_match is None and if_modified_since is None:
+        return 200
+    if if_none_match is not None:
+        # §13.1.2: weak comparison; and If-Modified-Since is ignored when If-None-Match is present.
+        if_none_match = _with_proxy_suffixes_removed(if_none_match)
+        if_modified_since = None
+    elif if_modified_since is not None:
+        # §13.1.3: a date that is unparsable or later than the server's clock is invalid: ignore it.
+        moment = parse_date(if_modified_since)
+        if moment is None or moment > (now or datetime.now(timezone.utc)):
+            if_modified_since = None
+    modified = is_resource_modified(
+        http_if_none_match=if_none_match,
+        http_if_modified_since=if_modified_since,
+        etag=etag,
+        last_modified=last_modified,
+    )
+    return 200 if modified else 304
+
+
+class PreparedRoutes:
+    """WSGI middleware: GET and HEAD for a prepared path are answered here, below Flask."""
+
+    def __init__(self, app: Callable[[Environ, StartResponse], Iterable[bytes]], lookup: Callable[[str], Representation | None]) -> None:
+        self.app = app
+        self.lookup = lookup
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """Serve a prepared representation, or hand the request to the application."""
+        method = environ["REQUEST_METHOD"]
+        if method == "GET" or method == "HEAD":
+            representation = self.lookup(environ.get("PATH_INFO", ""))
+            if representation is not None:
+                status, headers, body = representation.respond(environ)
+                start_response(status, headers)
+                return [body] if body and method == "GET" else []
+        return self.app(environ, start_response)

@@ -1,0 +1,126 @@
+"""Ties "which posts", "which format" and "HTTP" together: path -> prepared representation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from urllib.parse import unquote
+
+from .config import Config
+from .index import Catalog, Snapshot
+from .markup import RENDERER_VERSION, render
+from .models import Feed, Post, Problem, Rendered
+from .render import FORMATS
+from .render.document import build_document, last_modified
+from .http import Representation
+from .urls import FORMAT_FILES, Urls
+
+Builder = Callable[[Snapshot], Representation]
+
+
+def wsgi_path(path: str) -> str:
+    """A percent-encoded path as WSGI servers put it in PATH_INFO: decoded bytes as latin-1 (PEP 3333)."""
+    return unquote(path).encode("utf-8").decode("latin-1")
+
+
+class Publisher:
+    """Prepares every representation once per snapshot and serves it by path."""
+
+    def __init__(self, config: Config, catalog: Catalog, problems: list[Problem]) -> None:
+        self.config = config
+        self.urls = Urls(config)
+        self.catalog = catalog
+        self.problems = problems
+        self._rendered: dict[str, Rendered] = {}
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._next_release: float = float("-inf")
+        self._routes: dict[str, Builder] = {}
+        self._prepared: dict[object, Representation] = {}
+        self.snapshot = catalog.snapshot(time.time())
+        self._advance(time.time())
+
+    # -- which posts ---------------------------------------------------------------
+    def current(self) -> Snapshot:
+        """The snapshot for now; a scheduled post that has come due starts a new one."""
+        now = time.time()
+        if now >= self._next_release:
+            self._advance(now)
+        return self.snapshot
+
+    def _advance(self, now: float) -> None:
+        with self._lock:
+            generation = self.catalog.generation(now)
+            if generation != self._generation:
+                self.snapshot = self.catalog.snapshot(now)
+                self._routes = self._build_routes(self.snapshot)
+                self._prepared = {}
+                self._generation = generation
+            upcoming = self.catalog.next_release(now)
+            self._next_release = float("inf") if upcoming is None else upcoming
+
+    def rendered(self, post: Post) -> Rendered:
+        """The post's HTML and summary, rendered once."""
+        key = post.digest
+        found = self._rendered.get(key)
+        if found is None:
+            found = self._rendered[key] = render(post, self.config.site_url, self.config.excerpt_length)
+        return found
+
+    # -- which format ----------------------------------------------------------------
+    def feed(self, kind: str, slug: str) -> Feed | None:
+        """The current feed of the site or of one scope."""
+        return self.current().feed(kind, slug, self.config.feed_limit, self.config.site_title)
+
+    def feed_body(self, feed: Feed, fmt: str) -> bytes:
+        """One feed rendered in one format."""
+        rendered = [self.rendered(post) for post in feed.posts]
+        return FORMATS[fmt].render(build_document(feed, rendered, self.config, self.urls))
+
+    def _feed_builder(self, kind: str, slug: str, fmt: str) -> Builder:
+        def build(snapshot: Snapshot) -> Representation:
+            feed = snapshot.feed(kind, slug, self.config.feed_limit, self.config.site_title)
+            assert feed is not None
+            return self.representation(self.feed_body(feed, fmt), FORMATS[fmt].mimetype, feed.posts)
+
+        return build
+
+    def _build_routes(self, snapshot: Snapshot) -> dict[str, Builder]:
+        routes: dict[str, Builder] = {}
+        for feed in snapshot.feeds(self.config.feed_limit, self.config.site_title):
+            for fmt in FORMAT_FILES:
+                path = self.urls.feed_path(feed.kind, feed.slug, fmt)
+                routes[wsgi_path(path)] = self._feed_builder(feed.kind, feed.slug, fmt)
+        return routes
+
+    # -- HTTP ---------------------------------------------------------------------------
+    def representation(
+        self, body: bytes, mimetype: str, posts: tuple[Post, ...], extra_headers: tuple[tuple[str, str], ...] = ()
+    ) -> Representation:
+        """A representation whose Last-Modified is the newest of the posts it shows."""
+        return Representation(body, mimetype, last_modified(posts), self.config.feed_max_age, extra_headers)
+
+    def prepared(self, key: object, build: Builder) -> Representation:
+        """The representation cached under key for the current snapshot, built on first use."""
+        snapshot = self.current()
+        found = self._prepared.get(key)
+        if found is None:
+            found = self._prepared[key] = build(snapshot)
+        return found
+
+    def lookup(self, path_info: str) -> Representation | None:
+        """The prepared representation at a canonical path (as PATH_INFO), or None."""
+        self.current()
+        build = self._routes.get(path_info)
+        return None if build is None else self.prepared(path_info, build)
+
+    def fingerprint(self) -> str:
+        """A hash of the configuration and every loaded post's bytes: equal means equal output."""
+        digest = hashlib.sha256(RENDERER_VERSION.encode())
+        digest.update(json.dumps(self.config.as_dict(), sort_keys=True).encode())
+        for post in self.catalog.posts:
+            digest.update(f"{post.source}\0{post.digest}\n".encode())
+        return digest.hexdigest()[:32]
