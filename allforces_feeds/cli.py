@@ -27,8 +27,7 @@ def check() -> None:
         click.echo(str(problem))
     snapshot = pub.current()
     click.echo(
-        f"{len(pub.catalog.posts)} posts loaded ({len(snapshot.posts)} published), "
-        f"{len(problems)} problem(s)",
+        f"{len(pub.catalog.posts)} posts loaded ({len(snapshot.posts)} published), {len(problems)} problem(s)",
         err=True,
     )
     if problems:

@@ -45,9 +45,7 @@ def discover(content_dir: Path) -> Iterator[Path]:
     root, suffixes = (posts_dir, POST_SUFFIXES) if posts_dir.is_dir() else (content_dir, (".md",))
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(content_dir).parts
-        if path.suffix in suffixes and path.is_file() and not any(
-            p.startswith((".", "_drafts")) for p in relative
-        ):
+        if path.suffix in suffixes and path.is_file() and not any(p.startswith((".", "_drafts")) for p in relative):
             yield path
 
 

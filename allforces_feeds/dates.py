@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timezone, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from email.utils import format_datetime
 
 # Jekyll's own form, "2025-09-12 16:42:31 +0000", which PyYAML leaves a string.
@@ -27,7 +27,12 @@ def parse_date(value: object, zone: tzinfo) -> datetime:
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     try:
         parsed = datetime(
-            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
             int((fraction or "0").ljust(6, "0")),
         )
     except ValueError as error:
@@ -41,10 +46,9 @@ def parse_date(value: object, zone: tzinfo) -> datetime:
 
 def rfc3339(moment: datetime) -> str:
     """RFC 3339 in UTC with a Z, as JSON Feed and Atom want it; the same instant everywhere."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def http_date(moment: datetime) -> str:
     """An IMF-fixdate (RFC 9110 §5.6.7) for Last-Modified."""
-    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
-
+    return format_datetime(moment.astimezone(UTC), usegmt=True)

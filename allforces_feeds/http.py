@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
@@ -74,7 +74,7 @@ class Representation:
     ) -> None:
         self.mimetype = mimetype
         # HTTP dates have whole seconds (RFC 9110 §5.6.7).
-        self.last_modified = last_modified.astimezone(timezone.utc).replace(microsecond=0)
+        self.last_modified = last_modified.astimezone(UTC).replace(microsecond=0)
         self.common = [
             ("Last-Modified", format_datetime(self.last_modified, usegmt=True)),
             ("Cache-Control", cache_control(max_age)),
@@ -142,9 +142,7 @@ def _with_proxy_suffixes_removed(if_none_match: str) -> str:
     return ", ".join(quote_etag(tag) for tag in sorted(candidates))
 
 
-def evaluate_preconditions(
-    environ: Environ, etag: str, last_modified: datetime, now: datetime | None = None
-) -> int:
+def evaluate_preconditions(environ: Environ, etag: str, last_modified: datetime, now: datetime | None = None) -> int:
     """200, 304 or 412 for a GET or HEAD, in the order of RFC 9110 §13.2.2."""
     if_match = environ.get("HTTP_IF_MATCH")
     if if_match is not None:
@@ -167,7 +165,7 @@ def evaluate_preconditions(
     elif if_modified_since is not None:
         # §13.1.3: a date that is unparsable or later than the server's clock is invalid: ignore it.
         moment = parse_date(if_modified_since)
-        if moment is None or moment > (now or datetime.now(timezone.utc)):
+        if moment is None or moment > (now or datetime.now(UTC)):
             if_modified_since = None
     modified = is_resource_modified(
         http_if_none_match=if_none_match,
@@ -181,7 +179,9 @@ def evaluate_preconditions(
 class PreparedRoutes:
     """WSGI middleware: GET and HEAD for a prepared path are answered here, below Flask."""
 
-    def __init__(self, app: Callable[[Environ, StartResponse], Iterable[bytes]], lookup: Callable[[str], Representation | None]) -> None:
+    def __init__(
+        self, app: Callable[[Environ, StartResponse], Iterable[bytes]], lookup: Callable[[str], Representation | None]
+    ) -> None:
         self.app = app
         self.lookup = lookup
 

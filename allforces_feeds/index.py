@@ -47,8 +47,7 @@ class Snapshot:
                     members[slug].append(post)
                     spellings[slug][label] += 1
             scopes[kind] = {
-                slug: Scope(kind, slug, _label_for(spellings[slug]), tuple(members[slug]))
-                for slug in sorted(members)
+                slug: Scope(kind, slug, _label_for(spellings[slug]), tuple(members[slug])) for slug in sorted(members)
             }
         return cls(posts=posts, scopes=scopes)
 

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from urllib.parse import unquote
 
 from .config import Config
+from .http import Representation
 from .index import Catalog, Snapshot
 from .markup import RENDERER_VERSION, render
 from .models import Feed, Post, Problem, Rendered
 from .render import FORMATS
 from .render.document import build_document, last_modified
-from .http import Representation
 from .urls import FORMAT_FILES, Urls
 
 Builder = Callable[[Snapshot], Representation]

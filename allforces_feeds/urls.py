@@ -18,7 +18,9 @@ PERMALINK_STYLES = {
     "ordinal": "/:categories/:year/:y_day/:title:output_ext",
     "none": "/:categories/:title:output_ext",
 }
-_PLACEHOLDER = re.compile(r":(categories|year|month|day|i_month|i_day|short_year|y_day|hour|minute|second|title|slug|output_ext)")
+_PLACEHOLDER = re.compile(
+    r":(categories|year|month|day|i_month|i_day|short_year|y_day|hour|minute|second|title|slug|output_ext)"
+)
 # Jekyll's URL.escape_path keeps RFC 3986 sub-delims and ":@" (pchar) as they are.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..config import Config
 from ..models import SITE, Feed, Post, Rendered
 from ..urls import FORMAT_FILES, Urls
 
 # The feed-level date of a feed with no items: a fixed instant, never "now".
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCOPE_NAMES = {"tags": "タグ", "categories": "カテゴリー", "authors": "著者"}
 
 
@@ -48,7 +48,7 @@ def last_modified(posts: tuple[Post, ...]) -> datetime:
 
 
 def feed_title(feed: Feed, config: Config) -> str:
-    """"ALLFORCES" for the site, "ALLFORCES: 投資分析" for a scope."""
+    """ "ALLFORCES" for the site, "ALLFORCES: 投資分析" for a scope."""
     return config.site_title if feed.kind == SITE else f"{config.site_title}: {feed.label}"
 
 

@@ -6,14 +6,42 @@ given, so every feed-level date is set here, to the newest item's.
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
+from ..dates import rfc3339
 from .document import FeedDocument
 
 RSS_MIMETYPE = "application/rss+xml; charset=utf-8"
 ATOM_MIMETYPE = "application/atom+xml; charset=utf-8"
+FORMAT_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
+
+
+DCTERMS = "http://purl.org/dc/terms/"
+
+
+class _DctermsExtension(BaseExtension):
+    """Declares the DCMI terms namespace on the RSS channel."""
+
+    def extend_ns(self) -> dict[str, str]:
+        """The dcterms prefix."""
+        return {"dcterms": DCTERMS}
+
+
+class _DctermsEntryExtension(BaseEntryExtension):
+    """dcterms:modified on RSS items: RSS 2.0 has no updated date of its own, feedparser reads this one."""
+
+    def __init__(self) -> None:
+        self.modified: str | None = None
+
+    def extend_rss(self, item: etree._Element) -> etree._Element:
+        """Append <dcterms:modified> (W3C-DTF) to the item."""
+        if self.modified:
+            etree.SubElement(item, f"{{{DCTERMS}}}modified").text = self.modified
+        return item
 
 
 def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
@@ -22,8 +50,9 @@ def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
     if fmt == "rss":
         # RSS's <author> must be an e-mail address; dc:creator carries a name (RSS Best Practices).
         fg.load_extension("dc", atom=False, rss=True)
+        fg.register_extension("dcterms", _DctermsExtension, _DctermsEntryExtension, atom=False, rss=True)
     fg.load_extension("media", atom=True, rss=True)
-    updated = doc.updated.astimezone(timezone.utc)
+    updated = doc.updated.astimezone(UTC)
     fg.id(doc.self_urls["atom"])
     fg.title(doc.title)
     fg.subtitle(doc.description)
@@ -31,8 +60,9 @@ def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
     fg.language(doc.language)
     fg.author({"name": doc.author})
     fg.generator(doc.generator)
+    # feedgen takes RSS's <link> from the last link given: the alternate goes last.
+    fg.link(href=doc.self_urls[fmt], rel="self", type=FORMAT_TYPES[fmt])
     fg.link(href=doc.home_url, rel="alternate", type="text/html")
-    fg.link(href=doc.self_urls[fmt], rel="self")
     fg.updated(updated)
     fg.lastBuildDate(updated)
     fg.ttl(doc.ttl_minutes)
@@ -43,8 +73,8 @@ def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
         entry.guid(post.id, permalink=False)
         entry.title(post.title)
         entry.link(href=post.url, rel="alternate", type="text/html")
-        entry.published(post.published.astimezone(timezone.utc))
-        entry.updated(post.updated.astimezone(timezone.utc))
+        entry.published(post.published.astimezone(UTC))
+        entry.updated(post.updated.astimezone(UTC))
         entry.author({"name": post.author})
         for scheme, labels in ((doc.tag_scheme, post.tags), (doc.category_scheme, post.categories)):
             for label in labels:
@@ -56,6 +86,7 @@ def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
             entry.media.content(url=post.image, medium="image")
         if fmt == "rss":
             entry.dc.dc_creator(post.author)
+            entry.dcterms.modified = rfc3339(post.updated)
     return fg
 
 

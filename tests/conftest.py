@@ -1,0 +1,66 @@
+"""Fixtures: apps over the bundled content or a folder of posts, their clients, and a CLI runner."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from allforces_feeds import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "content"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SITE_URL = "https://allforces.jp"
+PUBLIC_URL = "https://feeds.allforces.jp"
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., Flask]:
+    """Build an app over a content folder with settings overridden."""
+
+    def make(content_dir: Path = CONTENT, **settings: Any) -> Flask:
+        config = {
+            "CONTENT_DIR": str(content_dir),
+            "CACHE_DIR": str(tmp_path / "cache"),
+            "SITE_URL": SITE_URL,
+            "PUBLIC_URL": PUBLIC_URL,
+            **settings,
+        }
+        app = create_app(config)
+        app.config["TESTING"] = True
+        return app
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """The app over the bundled content."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the bundled-content app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def posts_dir(tmp_path: Path) -> Callable[..., Path]:
+    """Write posts into a fresh _posts folder: write(name, front_matter_yaml, body)."""
+    root = tmp_path / "site"
+    (root / "_posts").mkdir(parents=True)
+
+    def write(name: str, front_matter: str, body: str = "本文です。") -> Path:
+        path = root / "_posts" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\n{textwrap.dedent(front_matter).strip()}\n---\n{body}\n", encoding="utf-8")
+        return root
+
+    return write

@@ -1,0 +1,38 @@
+"""`flask feeds check` and `flask feeds export`."""
+
+from __future__ import annotations
+
+from .conftest import FIXTURES
+
+
+def test_check_lists_every_problem_and_fails(make_app) -> None:
+    result = make_app(FIXTURES / "broken").test_cli_runner().invoke(args=["feeds", "check"])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert "_posts/2025-01-04-no-title.md: title: missing or empty" in lines
+    assert any(line.startswith("_posts/2025-01-07-binary.md: file: binary file") for line in lines)
+    assert len([line for line in lines if line.startswith("_posts/")]) == 9
+
+
+def test_check_passes_on_bundled_content(app) -> None:
+    result = app.test_cli_runner().invoke(args=["feeds", "check"])
+    assert result.stdout == ""
+    assert result.exit_code == 0
+
+
+def test_check_reports_labels_that_share_a_slug(make_app, posts_dir) -> None:
+    posts_dir("2025-01-01-one.md", 'title: "一"\ntags: ["AI"]')
+    site = posts_dir("2025-01-02-two.md", 'title: "二"\ntags: ["ＡＩ"]')
+    result = make_app(site).test_cli_runner().invoke(args=["feeds", "check"])
+    assert result.exit_code == 1
+    assert (
+        "tags: ai: 'AI' (_posts/2025-01-01-one.md), 'ＡＩ' (_posts/2025-01-02-two.md) share the slug" in result.stdout
+    )
+
+
+def test_export_writes_every_feed(app, tmp_path) -> None:
+    result = app.test_cli_runner().invoke(args=["feeds", "export", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    client = app.test_client()
+    for name in ("feed.xml", "atom.xml", "feed.json"):
+        assert (tmp_path / "out" / name).read_bytes() == client.get("/" + name).data
