@@ -9,10 +9,11 @@ import time
 from collections.abc import Callable
 from urllib.parse import unquote
 
+from .cache import RenderCache
 from .config import Config
 from .http import Representation
 from .index import Catalog, Snapshot
-from .markup import RENDERER_VERSION, render
+from .markup import RENDERER_VERSION
 from .models import Feed, Post, Problem, Rendered
 from .render import FORMATS
 from .render.document import build_document, last_modified
@@ -34,7 +35,7 @@ class Publisher:
         self.urls = Urls(config)
         self.catalog = catalog
         self.problems = problems
-        self._rendered: dict[str, Rendered] = {}
+        self.render_cache = RenderCache(config)
         self._lock = threading.Lock()
         self._generation = -1
         self._next_release: float = float("-inf")
@@ -64,11 +65,7 @@ class Publisher:
 
     def rendered(self, post: Post) -> Rendered:
         """The post's HTML and summary, rendered once."""
-        key = post.digest
-        found = self._rendered.get(key)
-        if found is None:
-            found = self._rendered[key] = render(post, self.config.site_url, self.config.excerpt_length)
-        return found
+        return self.render_cache.rendered(post)
 
     # -- which format ----------------------------------------------------------------
     def feed(self, kind: str, slug: str) -> Feed | None:

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs every benchmark module and prints side-by-side ratios."""
