@@ -34,9 +34,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
 
-    from . import cli, views
+    from . import cli, embed, pages, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(embed.bp)
     cli.init_app(app)
     app.wsgi_app = PreparedRoutes(app.wsgi_app, publisher.lookup)  # type: ignore[method-assign]
     return app
