@@ -14,9 +14,12 @@ from .config import Config
 from .http import Representation
 from .index import Catalog, Snapshot
 from .markup import RENDERER_VERSION
-from .models import Feed, Post, Problem, Rendered
+from .models import SITE, Feed, Post, Problem, Rendered
 from .render import FORMATS
-from .render.document import build_document, last_modified
+from .render.discovery import JSON_MIMETYPE, OPML_MIMETYPE, Listing, listings, render_feeds_json, render_opml
+from .render.document import Item, build_document, last_modified
+from .render.html import HTML_MIMETYPE
+from .render.pages import render_index, render_scope_page
 from .urls import FORMAT_FILES, Urls
 
 Builder = Callable[[Snapshot], Representation]
@@ -72,10 +75,13 @@ class Publisher:
         """The current feed of the site or of one scope."""
         return self.current().feed(kind, slug, self.config.feed_limit, self.config.site_title)
 
+    def items(self, feed: Feed) -> list[Item]:
+        """The feed's posts with their rendered HTML and summaries."""
+        return [Item(post, (done := self.rendered(post)).html, done.summary) for post in feed.posts]
+
     def feed_body(self, feed: Feed, fmt: str) -> bytes:
         """One feed rendered in one format."""
-        rendered = [self.rendered(post) for post in feed.posts]
-        return FORMATS[fmt].render(build_document(feed, rendered, self.config, self.urls))
+        return FORMATS[fmt].render(build_document(feed, self.items(feed), self.config, self.urls))
 
     def _feed_builder(self, kind: str, slug: str, fmt: str) -> Builder:
         def build(snapshot: Snapshot) -> Representation:
@@ -85,12 +91,36 @@ class Publisher:
 
         return build
 
+    def _scope_page_builder(self, kind: str, slug: str) -> Builder:
+        def build(snapshot: Snapshot) -> Representation:
+            feed = snapshot.feed(kind, slug, self.config.feed_limit, self.config.site_title)
+            assert feed is not None
+            body = render_scope_page(feed, self.items(feed), self.config, self.urls)
+            return self.representation(body, HTML_MIMETYPE, feed.posts)
+
+        return build
+
+    def _discovery_builder(self, render: Callable[[list[Listing]], bytes], mimetype: str) -> Builder:
+        def build(snapshot: Snapshot) -> Representation:
+            entries = listings(snapshot, self.config, self.urls)
+            return self.representation(render(entries), mimetype, snapshot.posts)
+
+        return build
+
     def _build_routes(self, snapshot: Snapshot) -> dict[str, Builder]:
-        routes: dict[str, Builder] = {}
-        for feed in snapshot.feeds(self.config.feed_limit, self.config.site_title):
+        config, urls = self.config, self.urls
+        routes: dict[str, Builder] = {
+            "/": self._discovery_builder(lambda e: render_index(e, config, urls), HTML_MIMETYPE),
+            "/feeds.json": self._discovery_builder(lambda e: render_feeds_json(e, config, urls), JSON_MIMETYPE),
+            "/feeds.opml": self._discovery_builder(lambda e: render_opml(e, config), OPML_MIMETYPE),
+        }
+        for feed in snapshot.feeds(config.feed_limit, config.site_title):
             for fmt in FORMAT_FILES:
-                path = self.urls.feed_path(feed.kind, feed.slug, fmt)
+                path = urls.feed_path(feed.kind, feed.slug, fmt)
                 routes[wsgi_path(path)] = self._feed_builder(feed.kind, feed.slug, fmt)
+            if feed.kind != SITE:
+                page = wsgi_path(urls.scope_path(feed.kind, feed.slug))
+                routes[page] = self._scope_page_builder(feed.kind, feed.slug)
         return routes
 
     # -- HTTP ---------------------------------------------------------------------------

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, NotFound
 
 from .http import Representation
-from .models import SCOPE_KINDS, SITE
 from .publisher import Publisher, wsgi_path
 from .slugs import slugify
 from .urls import FORMAT_FILES
 
 bp = Blueprint("feeds", __name__)
 FORMAT_BY_FILE = {name: fmt for fmt, name in FORMAT_FILES.items()}
+SCOPE_SINGULAR = {"tags": "tag", "categories": "category", "authors": "author"}
 
 
 def publisher() -> Publisher:
@@ -36,7 +38,9 @@ def moved(location: str) -> Response:
 
 def plain_error(status: int, message: str) -> Response:
     """A short plain-text error."""
-    return Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
+    response = Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.app_errorhandler(HTTPException)
@@ -48,30 +52,41 @@ def http_error(error: HTTPException) -> Response:
     return response
 
 
-def _current_path() -> str:
-    return request.environ.get("PATH_INFO", "")
-
-
-@bp.get("/<any(feed.xml,atom.xml,feed.json):filename>")
-def site_feed(filename: str) -> Response:
-    """A site-wide feed (normally answered by the fast path)."""
-    found = publisher().lookup(wsgi_path(publisher().urls.feed_path(SITE, "", FORMAT_BY_FILE[filename])))
+@bp.get("/")
+@bp.get("/<any(feed.xml,atom.xml,feed.json,feeds.json,feeds.opml):filename>")
+def prepared(filename: str = "") -> Response:
+    """The fixed paths: site feeds and discovery (normally answered by the fast path)."""
+    found = publisher().lookup(f"/{filename}")
     if found is None:
         raise NotFound()
     return serve(found)
 
 
+def _unknown(kind: str, raw: str) -> Response:
+    return plain_error(404, f"no {SCOPE_SINGULAR[kind]} {raw[:100]!r}")
+
+
 @bp.get("/<any(tags,categories,authors):kind>/<path:raw>/<any(feed.xml,atom.xml,feed.json):filename>")
 def scope_feed(kind: str, raw: str, filename: str) -> Response:
     """A scope's feed; a non-canonical spelling of a known slug is 301 to the canonical URL."""
-    assert kind in SCOPE_KINDS
+    return _canonical(kind, raw, lambda slug: publisher().urls.feed_path(kind, slug, FORMAT_BY_FILE[filename]))
+
+
+@bp.get("/<any(tags,categories,authors):kind>/<path:raw>/")
+def scope_page(kind: str, raw: str) -> Response:
+    """A scope's human page; /tags/ai (no slash) and other spellings are 301 to /tags/ai/."""
+    return _canonical(kind, raw, lambda slug: publisher().urls.scope_path(kind, slug))
+
+
+def _canonical(kind: str, raw: str, path_of: Callable[[str], str]) -> Response:
+    """Serve the canonical path, 301 a non-canonical spelling of a known slug there, 404 the rest."""
     pub = publisher()
     slug = slugify(raw)
-    fmt = FORMAT_BY_FILE[filename]
     if not slug or pub.current().scope(kind, slug) is None:
-        return plain_error(404, f"no {kind[:-1] if kind != 'categories' else 'category'} {raw!r}")
-    path = pub.urls.feed_path(kind, slug, fmt)
-    found = pub.lookup(_current_path()) if wsgi_path(path) == _current_path() else None
+        return _unknown(kind, raw)
+    path = path_of(slug)
+    current = request.environ.get("PATH_INFO", "")
+    found = pub.lookup(current) if wsgi_path(path) == current else None
     return serve(found) if found is not None else moved(pub.urls.public(path))
 
 

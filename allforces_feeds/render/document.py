@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..config import Config
-from ..models import SITE, Feed, Post, Rendered
+from ..models import SITE, Feed, Post
 from ..urls import FORMAT_FILES, Urls
 
 # The feed-level date of a feed with no items: a fixed instant, never "now".
@@ -52,7 +52,7 @@ def feed_title(feed: Feed, config: Config) -> str:
     return config.site_title if feed.kind == SITE else f"{config.site_title}: {feed.label}"
 
 
-def build_document(feed: Feed, rendered: list[Rendered], config: Config, urls: Urls) -> FeedDocument:
+def build_document(feed: Feed, items: list[Item], config: Config, urls: Urls) -> FeedDocument:
     """Assemble the document for one feed from its posts and their rendered bodies."""
     if feed.kind == SITE:
         description = config.site_description
@@ -71,5 +71,5 @@ def build_document(feed: Feed, rendered: list[Rendered], config: Config, urls: U
         author=config.site_author,
         ttl_minutes=max(1, config.feed_max_age // 60),
         updated=last_modified(feed.posts),
-        items=tuple(Item(p, r.html, r.summary) for p, r in zip(feed.posts, rendered, strict=True)),
+        items=tuple(items),
     )

@@ -19,7 +19,7 @@ _environment = Environment(
     keep_trailing_newline=True,
 )
 _environment.filters["rfc3339"] = rfc3339
-_environment.filters["ymd"] = lambda moment: f"{moment:%Y年%m月%d日}"
+_environment.filters["ymd"] = lambda moment, zone: f"{moment.astimezone(zone):%Y年%-m月%-d日}"
 
 
 def render_page(template: str, **context: Any) -> bytes:
