@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote
 
 import click
 from flask import Flask, current_app
@@ -42,7 +43,8 @@ def export(folder: Path) -> None:
     count = 0
     for feed in pub.current().feeds(pub.config.feed_limit, pub.config.site_title):
         for fmt in FORMAT_FILES:
-            target = folder / pub.urls.feed_path(feed.kind, feed.slug, fmt).lstrip("/")
+            # Files are named as a web server maps a request path to a file: decoded.
+            target = folder / unquote(pub.urls.feed_path(feed.kind, feed.slug, fmt)).lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(pub.feed_body(feed, fmt))
             count += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -106,6 +107,8 @@ def test_titles_and_authors_are_plain_text(posts_dir, make_app) -> None:
         entry = parse_xml_feed(client.get(path).data).entries[0]
         assert entry.title == "S&P 500 と <AI> 銘柄"
         assert entry.author == "<b>編集部</b>"
+        # RSS descriptions are HTML to readers: the text is escaped so that it shows as written.
+        assert html.unescape(entry.summary) == "a < b & c"
 
 
 def test_feed_limit(posts_dir, make_app) -> None:
@@ -114,3 +117,12 @@ def test_feed_limit(posts_dir, make_app) -> None:
     client = make_app(site, FEED_LIMIT="3").test_client()
     titles = [i["title"] for i in json.loads(client.get("/feed.json").data)["items"]]
     assert titles == ["記事7", "記事6", "記事5"]
+
+
+def test_image_in_every_format(client: FlaskClient) -> None:
+    items = json.loads(client.get("/feed.json").data)["items"]
+    with_image = [(i["id"], i["image"]) for i in items if "image" in i]
+    assert with_image and all(url.startswith("https://allforces.jp/") for _, url in with_image)
+    for path in ("/feed.xml", "/atom.xml"):
+        entries = parse_xml_feed(client.get(path).data).entries
+        assert [(e.id, e.media_content[0]["url"]) for e in entries if "media_content" in e] == with_image

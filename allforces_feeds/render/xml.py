@@ -6,7 +6,8 @@ given, so every feed-level date is set here, to the newest item's.
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import timezone
+from html import escape
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -18,30 +19,41 @@ from .document import FeedDocument
 RSS_MIMETYPE = "application/rss+xml; charset=utf-8"
 ATOM_MIMETYPE = "application/atom+xml; charset=utf-8"
 FORMAT_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
-
-
 DCTERMS = "http://purl.org/dc/terms/"
+MEDIA = "http://search.yahoo.com/mrss/"
 
 
-class _DctermsExtension(BaseExtension):
-    """Declares the DCMI terms namespace on the RSS channel."""
+class _Namespaces(BaseExtension):
+    """Declares the namespaces of the item extension on the feed."""
 
     def extend_ns(self) -> dict[str, str]:
-        """The dcterms prefix."""
-        return {"dcterms": DCTERMS}
+        """dcterms and Media RSS prefixes."""
+        return {"dcterms": DCTERMS, "media": MEDIA}
 
 
-class _DctermsEntryExtension(BaseEntryExtension):
-    """dcterms:modified on RSS items: RSS 2.0 has no updated date of its own, feedparser reads this one."""
+class _ItemExtension(BaseEntryExtension):
+    """What feedgen lacks: the image as one media:content, and dcterms:modified on RSS items."""
 
     def __init__(self) -> None:
         self.modified: str | None = None
+        self.image: str | None = None
+
+    def _image(self, entry: etree._Element) -> etree._Element:
+        # feedgen's media extension wraps a lone media:content in a media:group, which the
+        # W3C validator rejects ("media:group must have multiple media:content children").
+        if self.image:
+            etree.SubElement(entry, f"{{{MEDIA}}}content", url=self.image, medium="image")
+        return entry
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        """Append the image."""
+        return self._image(entry)
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
-        """Append <dcterms:modified> (W3C-DTF) to the item."""
+        """Append the image and <dcterms:modified> (RSS 2.0 has no updated date; feedparser reads this)."""
         if self.modified:
             etree.SubElement(item, f"{{{DCTERMS}}}modified").text = self.modified
-        return item
+        return self._image(item)
 
 
 def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
@@ -50,9 +62,8 @@ def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
     if fmt == "rss":
         # RSS's <author> must be an e-mail address; dc:creator carries a name (RSS Best Practices).
         fg.load_extension("dc", atom=False, rss=True)
-        fg.register_extension("dcterms", _DctermsExtension, _DctermsEntryExtension, atom=False, rss=True)
-    fg.load_extension("media", atom=True, rss=True)
-    updated = doc.updated.astimezone(UTC)
+    fg.register_extension("allforces", _Namespaces, _ItemExtension)
+    updated = doc.updated.astimezone(timezone.utc)
     fg.id(doc.self_urls["atom"])
     fg.title(doc.title)
     fg.subtitle(doc.description)
@@ -73,20 +84,22 @@ def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
         entry.guid(post.id, permalink=False)
         entry.title(post.title)
         entry.link(href=post.url, rel="alternate", type="text/html")
-        entry.published(post.published.astimezone(UTC))
-        entry.updated(post.updated.astimezone(UTC))
+        entry.published(post.published.astimezone(timezone.utc))
+        entry.updated(post.updated.astimezone(timezone.utc))
         entry.author({"name": post.author})
         for scheme, labels in ((doc.tag_scheme, post.tags), (doc.category_scheme, post.categories)):
             for label in labels:
                 entry.category(term=label, scheme=scheme, label=label)
-        entry.summary(item.summary, type="text")
-        entry.content(item.html, type="html")
-        if post.image:
-            entry.media.thumbnail(url=post.image)
-            entry.media.content(url=post.image, medium="image")
         if fmt == "rss":
+            # RSS readers take <description> as HTML: the plain-text excerpt is escaped once
+            # more so that "S&P" or "<AI>" stays text.
+            entry.description(escape(item.summary, quote=False))
             entry.dc.dc_creator(post.author)
-            entry.dcterms.modified = rfc3339(post.updated)
+            entry.allforces.modified = rfc3339(post.updated)
+        else:
+            entry.summary(item.summary, type="text")
+        entry.content(item.html, type="html")
+        entry.allforces.image = post.image
     return fg
 
 
