@@ -6,7 +6,7 @@ given, so every feed-level date is set here, to the newest item's.
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from html import escape
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -63,7 +63,7 @@ def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
         # RSS's <author> must be an e-mail address; dc:creator carries a name (RSS Best Practices).
         fg.load_extension("dc", atom=False, rss=True)
     fg.register_extension("allforces", _Namespaces, _ItemExtension)
-    updated = doc.updated.astimezone(timezone.utc)
+    updated = doc.updated.astimezone(UTC)
     fg.id(doc.self_urls["atom"])
     fg.title(doc.title)
     fg.subtitle(doc.description)
@@ -84,8 +84,8 @@ def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
         entry.guid(post.id, permalink=False)
         entry.title(post.title)
         entry.link(href=post.url, rel="alternate", type="text/html")
-        entry.published(post.published.astimezone(timezone.utc))
-        entry.updated(post.updated.astimezone(timezone.utc))
+        entry.published(post.published.astimezone(UTC))
+        entry.updated(post.updated.astimezone(UTC))
         entry.author({"name": post.author})
         for scheme, labels in ((doc.tag_scheme, post.tags), (doc.category_scheme, post.categories)):
             for label in labels:
