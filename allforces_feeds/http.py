@@ -18,10 +18,15 @@ from werkzeug.http import parse_accept_header, parse_date, parse_etags, quote_et
 from werkzeug.sansio.http import is_resource_modified
 
 CODINGS = ("br", "gzip", "identity")
-# Suffixes that compressing proxies add to our ETags (Apache mod_deflate "-gzip",
-# mod_brotli "-br"); clients echo them back in If-None-Match.
-PROXY_ETAG_SUFFIXES = ("-gzip", "-br", ";gzip")
+# Suffixes that compressing proxies add inside our ETags and clients echo back in If-None-Match:
+# Apache mod_deflate "-gzip", mod_brotli "-br", Jetty "--gzip"/"--br".
+PROXY_ETAG_SUFFIXES = ("--gzip", "--br", "-gzip", "-br", ";gzip")
 BROTLI_QUALITY = 9
+PRECONDITION_FAILED = b"412 Precondition Failed: If-Match or If-Unmodified-Since is false\n"
+PRECONDITION_FAILED_HEADERS = (
+    ("Content-Type", "text/plain; charset=utf-8"),
+    ("Content-Length", str(len(PRECONDITION_FAILED))),
+)
 Environ = Mapping[str, Any]
 StartResponse = Callable[..., Any]
 
@@ -32,6 +37,7 @@ def strong_etag(body: bytes) -> str:
 
 
 def _encode(body: bytes, coding: str) -> bytes:
+    """The body in one content coding, the same bytes on every run."""
     # mtime=0: gzip otherwise stamps the time into the header, and so into the ETag.
     if coding == "gzip":
         return gzip.compress(body, compresslevel=9, mtime=0)
@@ -104,7 +110,7 @@ class Representation:
             return "200 OK", list(variant.ok_headers), variant.body
         if status == 304:
             return "304 Not Modified", list(variant.not_modified_headers), b""
-        return "412 Precondition Failed", [("Content-Type", "text/plain; charset=utf-8")], b"precondition failed\n"
+        return "412 Precondition Failed", list(PRECONDITION_FAILED_HEADERS), PRECONDITION_FAILED
 
 
 def cache_control(max_age: int) -> str:
@@ -119,60 +125,65 @@ def negotiate_coding(accept_encoding: str | None) -> str:
     """br, then gzip, then identity, by the client's Accept-Encoding qualities (RFC 9110 §12.5.3)."""
     found = _coding_memo.get(accept_encoding)
     if found is None:
-        accept = parse_accept_header(accept_encoding or "")
-        qualities = {c: accept.quality(c) for c in ("br", "gzip")}
-        qualities["gzip"] = max(qualities["gzip"], accept.quality("x-gzip"))
-        best = max(("br", "gzip"), key=lambda c: qualities[c])
-        found = best if qualities[best] > 0 else "identity"
+        found = _best_coding(accept_encoding)
+        # Bounded: the header is client input, and a handful of spellings covers real clients.
         if len(_coding_memo) < 512:
             _coding_memo[accept_encoding] = found
     return found
 
 
-def _with_proxy_suffixes_removed(if_none_match: str) -> str:
-    """The If-None-Match list plus each tag with a compressing proxy's suffix removed."""
+def _best_coding(accept_encoding: str | None) -> str:
+    """The negotiation behind negotiate_coding, without the memo."""
+    listed: dict[str, float] = {}
+    for value, quality in parse_accept_header(accept_encoding or ""):
+        name = value.lower()
+        listed[name] = max(quality, listed.get(name, 0))
+    # §12.5.3: "*" matches any coding not explicitly listed, so a "gzip;q=0" beats a "*";
+    # §8.4.1.3: a recipient ought to treat "x-gzip" as equivalent to "gzip".
+    star = listed.get("*", 0)
+    gzip_aliases = [listed[name] for name in ("gzip", "x-gzip") if name in listed]
+    qualities = {"br": listed.get("br", star), "gzip": max(gzip_aliases) if gzip_aliases else star}
+    best = max(("br", "gzip"), key=lambda coding: qualities[coding])  # br on a tie: it is smaller
+    # Identity is acceptable unless excluded (§12.5.3), and we serve it even then rather than a 406.
+    return best if qualities[best] > 0 else "identity"
+
+
+def none_match(if_none_match: str, etag: str) -> bool:
+    """Whether an If-None-Match value matches the ETag by weak comparison (RFC 9110 §13.1.2)."""
+    # Werkzeug's ETags does the parsing, "*" and the weak comparison (§8.8.3.2), leniently:
+    # a malformed member is skipped. A tag a compressing proxy suffixed ("x-gzip") still names
+    # our "x": its bytes are ours, coded on the way, so it matches too.
     tags = parse_etags(if_none_match)
-    if tags.star_tag:
-        return "*"
-    candidates = tags.as_set(include_weak=True)
-    for tag in list(candidates):
-        for suffix in PROXY_ETAG_SUFFIXES:
-            if tag.endswith(suffix):
-                candidates.add(tag[: -len(suffix)])
-    return ", ".join(quote_etag(tag) for tag in sorted(candidates))
+    opaque = etag[1:-1]
+    return tags.contains_weak(opaque) or any(tags.contains_weak(opaque + s) for s in PROXY_ETAG_SUFFIXES)
 
 
 def evaluate_preconditions(environ: Environ, etag: str, last_modified: datetime, now: datetime | None = None) -> int:
     """200, 304 or 412 for a GET or HEAD, in the order of RFC 9110 §13.2.2."""
     if_match = environ.get("HTTP_IF_MATCH")
     if if_match is not None:
-        # §13.1.1: If-Match uses the strong comparison; false means 412.
-        tags = parse_etags(if_match)
-        if not (tags.star_tag or tags.is_strong(etag.strip('"'))):
+        # Step 1, §13.1.1: If-Match uses the strong comparison; false means 412.
+        if not parse_etags(if_match).contains(etag[1:-1]):
             return 412
     else:
-        unmodified_since = parse_date(environ.get("HTTP_IF_UNMODIFIED_SINCE"))
-        if unmodified_since is not None and last_modified > unmodified_since:
-            return 412
+        # Step 2, §13.1.4: only without If-Match; an unparsable date is ignored.
+        unmodified_since = environ.get("HTTP_IF_UNMODIFIED_SINCE")
+        if unmodified_since is not None:
+            moment = parse_date(unmodified_since)
+            if moment is not None and last_modified > moment:
+                return 412
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-    if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
-    if if_none_match is None and if_modified_since is None:
-        return 200
     if if_none_match is not None:
-        # §13.1.2: weak comparison; and If-Modified-Since is ignored when If-None-Match is present.
-        if_none_match = _with_proxy_suffixes_removed(if_none_match)
-        if_modified_since = None
-    elif if_modified_since is not None:
-        # §13.1.3: a date that is unparsable or later than the server's clock is invalid: ignore it.
-        moment = parse_date(if_modified_since)
-        if moment is None or moment > (now or datetime.now(UTC)):
-            if_modified_since = None
-    modified = is_resource_modified(
-        http_if_none_match=if_none_match,
-        http_if_modified_since=if_modified_since,
-        etag=etag,
-        last_modified=last_modified,
-    )
+        # Step 3, §13.1.2: when If-None-Match is present, If-Modified-Since is not evaluated.
+        return 304 if none_match(if_none_match, etag) else 200
+    if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if if_modified_since is None:
+        return 200
+    # Step 4, §13.1.3: a date that is unparsable, or later than the server's clock, is ignored.
+    moment = parse_date(if_modified_since)
+    if moment is None or moment > (now or datetime.now(UTC)):
+        return 200
+    modified = is_resource_modified(http_if_modified_since=if_modified_since, last_modified=last_modified)
     return 200 if modified else 304
 
 
