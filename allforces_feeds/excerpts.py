@@ -25,7 +25,9 @@ _OPENERS = frozenset("「『（(【〔〈《［[“‘")
 # Left at the end of a cut they read badly before the ellipsis: "…、…", "「…".
 _DANGLING = _OPENERS | frozenset("、，,・：:；; 　")
 # Text inside these elements is not prose: scripts and styles, ruby readings (漢字の読み).
-_SKIPPED = frozenset({"script", "style", "template", "noscript", "rt", "rp"})
+_RUBY_TEXT = frozenset({"rt", "rp"})
+_SKIPPED = frozenset({"script", "style", "template", "noscript"}) | _RUBY_TEXT
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BLOCKS = frozenset(
     "address article aside blockquote br dd details div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
     "header hr li main nav ol p pre section summary table td th tr ul".split()
@@ -40,25 +42,31 @@ def plain(text: str) -> str:
 class _TextExtractor(HTMLParser):
     """Collects the text of an HTML fragment, a space between blocks, without scripts or ruby readings."""
 
-    def __init__(self) -> None:
+    def __init__(self, skipped: frozenset[str]) -> None:
         super().__init__(convert_charrefs=True)
+        self.skipped = skipped
         self.parts: list[str] = []
         self.skipping: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Open a skipped element, or separate blocks with a space."""
-        if tag in _SKIPPED:
+        if tag in _RUBY_TEXT and self.skipping and self.skipping[-1] in _RUBY_TEXT:
+            self.skipping.pop()  # HTML lets <rt> and <rp> end where the next one starts
+        if tag in self.skipped:
             self.skipping.append(tag)
-        elif tag in _BLOCKS:
+        if tag in _BLOCKS:
             self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         """Close a skipped element, or separate blocks with a space."""
-        if tag in _SKIPPED:
-            if tag in self.skipping:
-                while self.skipping.pop() != tag:
-                    pass
-        elif tag in _BLOCKS:
+        if tag == "ruby":
+            # ... and at the end of their <ruby>.
+            while self.skipping and self.skipping[-1] in _RUBY_TEXT:
+                self.skipping.pop()
+        if tag in self.skipped and tag in self.skipping:
+            while self.skipping.pop() != tag:
+                pass
+        if tag in _BLOCKS:
             self.parts.append(" ")
 
     def handle_data(self, data: str) -> None:
@@ -67,9 +75,9 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
-def html_to_text(html: str) -> str:
-    """The plain text of an HTML fragment (entities decoded, white space collapsed)."""
-    extractor = _TextExtractor()
+def html_to_text(html: str, headings: bool = True) -> str:
+    """The plain text of an HTML fragment (entities decoded, white space collapsed); headings optional."""
+    extractor = _TextExtractor(_SKIPPED if headings else _SKIPPED | _HEADINGS)
     extractor.feed(html)
     extractor.close()
     return plain("".join(extractor.parts))
@@ -120,7 +128,10 @@ def excerpt(text: str, length: int) -> str:
 
 
 def summarize(front_matter_excerpt: str | None, html: str, length: int) -> str:
-    """A post's summary: its front matter `excerpt` when it has one, else the excerpt of its text."""
+    """A post's summary: its front matter `excerpt` when it has one, else the excerpt of its prose.
+
+    Headings are left out: "第2工場の位置づけ" between two sentences reads as a broken one.
+    """
     if front_matter_excerpt is not None and plain(front_matter_excerpt):
         return plain(front_matter_excerpt)
-    return excerpt(html_to_text(html), length)
+    return excerpt(html_to_text(html, headings=False) or html_to_text(html), length)
