@@ -83,7 +83,7 @@ def parse_limit(values: Sequence[str]) -> int:
         return DEFAULT_LIMIT
     expected = f"limit must be a whole number from 1 to {MAX_LIMIT}"
     if len(values) > 1:
-        raise BadQuery(400, f"{expected}, given once")
+        raise BadQuery(400, "limit may be given once")
     value = values[0]
     # ASCII digits only: int() would also take "５", " 5" and "+5". A long run of digits is
     # out of range anyway (and int() refuses very long ones).
