@@ -12,7 +12,7 @@ SITE = "site"
 
 @dataclass(frozen=True)
 class Post:
-    """One publishable post, exactly as its file describes it."""
+    """One publishable post, as its file's front matter describes it (the body stays in the file)."""
 
     source: str
     id: str
@@ -26,7 +26,7 @@ class Post:
     excerpt: str | None
     reading_time: int
     image: str | None
-    body: str
+    # SHA-256 of the file's bytes: the body is read back from the file when the post is rendered.
     digest: str
 
     @property
