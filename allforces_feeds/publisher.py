@@ -23,6 +23,8 @@ from .render.pages import render_index, render_scope_page
 from .urls import FORMAT_FILES, Urls
 
 Builder = Callable[[Snapshot], Representation]
+# How many representations one snapshot keeps; the fixed routes stay far below it.
+PREPARED_LIMIT = 4096
 
 
 def wsgi_path(path: str) -> str:
@@ -133,16 +135,23 @@ class Publisher:
     def prepared(self, key: object, build: Builder) -> Representation:
         """The representation cached under key for the current snapshot, built on first use."""
         snapshot = self.current()
-        found = self._prepared.get(key)
+        prepared = self._prepared
+        found = prepared.get(key)
         if found is None:
-            found = self._prepared[key] = build(snapshot)
+            found = prepared[key] = build(snapshot)
+            # Embed queries (limit x tag x category x author) are many: bound them, oldest out first.
+            while len(prepared) > PREPARED_LIMIT:
+                del prepared[next(iter(prepared))]
         return found
 
     def lookup(self, path_info: str) -> Representation | None:
         """The prepared representation at a canonical path (as PATH_INFO), or None."""
         self.current()
-        build = self._routes.get(path_info)
-        return None if build is None else self.prepared(path_info, build)
+        found = self._prepared.get(path_info)
+        if found is None:
+            build = self._routes.get(path_info)
+            found = None if build is None else self.prepared(path_info, build)
+        return found
 
     def fingerprint(self) -> str:
         """A hash of the configuration and every loaded post's bytes: equal means equal output."""
