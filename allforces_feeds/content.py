@@ -7,19 +7,23 @@ so that a restart over unchanged files reads and hashes them but parses nothing.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
 import math
 import os
+import pickle
 import re
 import sys
+import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any
+from functools import cache
+from pathlib import Path, PurePosixPath
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import frontmatter
@@ -36,6 +40,7 @@ from .slugs import slugify
 from .urls import Urls, permalink_path, tag_uri
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Jekyll's post file name: YYYY-MM-DD-title.ext (jekyllrb.com/docs/posts/).
 _POST_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
@@ -58,71 +63,123 @@ class Loaded:
 def discover(content_dir: Path) -> Iterator[Path]:
     """Post files in a stable order: _posts/** when it exists, else every **/*.md but drafts."""
     for _, path in _discover(content_dir):
-        yield path
+        yield Path(path)
 
 
-def _discover(content_dir: Path) -> list[tuple[str, Path]]:
-    """(source, path) of every post file, ordered as pathlib orders paths: part by part."""
-    posts_dir = content_dir / "_posts"
-    root, suffixes = (posts_dir, POST_SUFFIXES) if posts_dir.is_dir() else (content_dir, (".md",))
-    prefix = os.path.relpath(root, content_dir).split(os.sep) if root != content_dir else []
-    found: list[tuple[list[str], str]] = []
-    # Like Path.rglob("*"): symlinked folders are not entered, symlinked files are kept when they are files.
-    for folder, dirnames, filenames in os.walk(root):
-        relative = [*prefix, *Path(os.path.relpath(folder, root)).parts] if folder != str(root) else prefix
-        if any(part.startswith((".", "_drafts")) for part in relative):
-            dirnames.clear()
-            continue
-        for name in filenames:
-            if name.startswith((".", "_drafts")) or not name.endswith(suffixes):
+def _discover(content_dir: Path) -> list[tuple[str, str]]:
+    """(source, path) of every post file, in the order of sorted(Path.rglob("*")): part by part."""
+    posts_dir = os.path.join(content_dir, "_posts")
+    if os.path.isdir(posts_dir):
+        root, prefix, suffixes = posts_dir, ("_posts",), POST_SUFFIXES
+    else:
+        root, prefix, suffixes = os.fspath(content_dir), (), (".md",)
+    found: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(folder: str, parts: tuple[str, ...]) -> None:
+        # As Path.rglob("*") in Python 3.11: symlinked folders are not entered, unreadable ones skipped.
+        try:
+            with os.scandir(folder) as scan:
+                entries = list(scan)
+        except OSError:
+            return
+        for entry in entries:
+            name = entry.name
+            if name.startswith((".", "_drafts")):
                 continue
-            if os.path.isfile(os.path.join(folder, name)):
-                found.append(([*relative, name], os.path.join(folder, name)))
-    found.sort(key=lambda item: item[0])
-    return [("/".join(parts), Path(path)) for parts, path in found]
+            if name.endswith(suffixes) and entry.is_file():
+                found.append(((*parts, name), entry.path))
+            elif entry.is_dir(follow_symlinks=False):
+                walk(entry.path, (*parts, name))
+
+    walk(root, prefix)
+    found.sort()
+    return [("/".join(parts), path) for parts, path in found]
 
 
 # -- loading ------------------------------------------------------------------------------------
+# A cold load parses this many files or more in two processes, when two CPUs are there to run them.
+PARALLEL_FROM = 1000
+
+
 def load_posts(config: Config) -> Loaded:
     """Every post under CONTENT_DIR; a broken one is reported and left out, the rest are kept."""
-    loaded = Loaded()
+    collecting = gc.isenabled()
+    # Loading makes tens of thousands of objects and no cycles: the collector would only walk them again and again.
+    gc.disable()
+    try:
+        return _load(config)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load(config: Config) -> Loaded:
     urls = Urls(config)
     store = LoadCache(config)
     known = store.read()
-    kept: dict[str, Any] = {}
+    files = _discover(config.content_dir)
+
+    def load(part: list[tuple[str, str]]) -> list[tuple[str, Any, Parsed]]:
+        return [_load_file(source, path, known, config, urls) for source, path in part]
+
+    if len(files) - len(known) >= PARALLEL_FROM and _can_fork():
+        # Mostly new files: a forked process loads the second half while this one loads the first.
+        half = len(files) // 2
+        helper = _in_child(lambda: load(files[half:]))
+        results = load(files[:half])
+        rest = helper()
+        results += load(files[half:]) if rest is None else rest
+    else:
+        results = load(files)
+    kept = {key: record for key, record, _ in results if record is not None}
+    if kept.keys() != known.keys():
+        store.write(kept)
+    return _collect([parsed for _, _, parsed in results])
+
+
+def _load_file(source: str, path: str, known: dict[str, Any], config: Config, urls: Urls) -> tuple[str, Any, Parsed]:
+    """(load cache key, record, Parsed) of one file: from the load cache when its bytes are known there."""
+    try:
+        raw = _read(path)
+    except OSError as error:
+        return "", None, Parsed(source, None, (_unreadable(source, error),))
+    digest = hashlib.sha256(raw).hexdigest()
+    key = f"{source}\0{digest}"
+    record = known.get(key)
+    parsed = _decode_parsed(record, source, digest) if record is not None else None
+    if parsed is None:
+        parsed = parse_post(raw, digest, source, config, urls)
+        record = _encode_parsed(parsed)
+    return key, record, parsed
+
+
+def _collect(found: list[Parsed]) -> Loaded:
+    """The posts and problems, in file order; a post reusing an id or a link is left out."""
+    loaded = Loaded()
     seen_ids: dict[str, str] = {}
     seen_urls: dict[str, str] = {}
-    for source, path in _discover(config.content_dir):
-        try:
-            raw = _read(path)
-        except OSError as error:
-            loaded.problems.append(Problem(source, "file", f"cannot be read ({error.strerror or error})"))
-            continue
-        digest = hashlib.sha256(raw).hexdigest()
-        key = f"{source}\0{digest}"
-        record = known.get(key)
-        parsed = _decode_parsed(record, source, digest) if record is not None else None
-        if parsed is None:
-            parsed = parse_post(raw, digest, path, source, config, urls)
-            record = _encode_parsed(parsed)
-        kept[key] = record
+    for parsed in found:
         post = parsed.finish(loaded.problems)
         if post is None:
             continue
         if post.id in seen_ids:
-            loaded.problems.append(Problem(source, "id", f"{post.id} is already used by {seen_ids[post.id]}"))
+            loaded.problems.append(Problem(post.source, "id", f"{post.id} is already used by {seen_ids[post.id]}"))
             continue
         if post.url in seen_urls:
-            loaded.problems.append(Problem(source, "permalink", f"{post.url} is already used by {seen_urls[post.url]}"))
+            loaded.problems.append(
+                Problem(post.source, "permalink", f"{post.url} is already used by {seen_urls[post.url]}")
+            )
             continue
-        seen_ids[post.id] = seen_urls[post.url] = source
+        seen_ids[post.id] = seen_urls[post.url] = post.source
         loaded.posts.append(post)
-    if kept.keys() != known.keys():
-        store.write(kept)
     return loaded
 
 
-def _read(path: Path) -> bytes:
+def _unreadable(source: str, error: OSError) -> Problem:
+    return Problem(source, "file", f"cannot be read ({error.strerror or error})")
+
+
+def _read(path: str | Path) -> bytes:
     """A file's bytes, with the fewest system calls (no buffered reader for a file read whole)."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
@@ -134,8 +191,48 @@ def _read(path: Path) -> bytes:
         os.close(descriptor)
 
 
-@dataclass(frozen=True)
-class Parsed:
+# -- loading on two CPUs ------------------------------------------------------------------------------
+def _can_fork() -> bool:
+    """Whether a forked helper can parse beside this process: two CPUs, and no thread a fork would copy."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cpus > 1 and hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _in_child(work: Callable[[], T]) -> Callable[[], T | None]:
+    """Run work() in a forked process; the returned function waits for its result (None if it failed)."""
+    reader, writer = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        return lambda: None
+    if pid == 0:  # pragma: no cover - the child, which leaves by os._exit
+        status = 1
+        try:
+            os.close(reader)
+            with os.fdopen(writer, "wb") as pipe:
+                pipe.write(pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writer)
+
+    def join() -> T | None:
+        with os.fdopen(reader, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            log.warning("the helper process failed (wait status %s); its work is done here", status)
+            return None
+        # Our own child's bytes, from a pipe no one else holds.
+        result: T = pickle.loads(data)
+        return result
+
+    return join
+
+
+class Parsed(NamedTuple):
     """What one file's bytes give, but for the one check that depends on when it is loaded.
 
     A valid last_modified_at not before the post's date is kept as `modified`: it becomes the post's
@@ -152,23 +249,25 @@ class Parsed:
 
     def finish(self, problems: list[Problem]) -> Post | None:
         """Report this file's problems into `problems`; return the post as of now, or None."""
-        found = list(self.problems)
         post = self.post
-        if self.modified is not None and self.published is not None:
-            if self.modified > datetime.now(self.published.tzinfo):
-                found.insert(self.modified_at, Problem(self.source, "last_modified_at", "in the future; ignored"))
-            elif post is not None:
-                post = replace(post, updated=self.modified)
+        if self.modified is None or self.published is None:
+            problems.extend(self.problems)
+            return post
+        found = list(self.problems)
+        if self.modified > datetime.now(self.published.tzinfo):
+            found.insert(self.modified_at, Problem(self.source, "last_modified_at", "in the future; ignored"))
+        elif post is not None:
+            post = replace(post, updated=self.modified)
         problems.extend(found)
         return post
 
 
-def parse_post(raw: bytes, digest: str, path: Path, source: str, config: Config, urls: Urls) -> Parsed:
+def parse_post(raw: bytes, digest: str, source: str, config: Config, urls: Urls) -> Parsed:
     """Everything one file's bytes give: a post (None for a draft or a broken file) and its problems."""
     problems: list[Problem] = []
     pending: list[tuple[datetime, int, datetime]] = []
     try:
-        post = _build_post(raw, digest, path, source, config, urls, problems, pending)
+        post = _build_post(raw, digest, source, config, urls, problems, pending)
     except ContentError as error:
         problems.append(Problem(error.source, error.field, error.reason))
         post = None
@@ -181,7 +280,6 @@ def parse_post(raw: bytes, digest: str, path: Path, source: str, config: Config,
 def _build_post(
     raw: bytes,
     digest: str,
-    path: Path,
     source: str,
     config: Config,
     urls: Urls,
@@ -198,8 +296,9 @@ def _build_post(
     title = plain(str(meta.get("title") or ""))
     if not title:
         raise ContentError(source, "title", "missing or empty")
-    name = _POST_NAME.match(path.stem)
-    file_slug = name.group(2) if name else path.stem
+    stem = PurePosixPath(source).stem
+    name = _POST_NAME.match(stem)
+    file_slug = name.group(2) if name else stem
     date_value = meta.get("date") or (name.group(1) if name else None)
     if date_value is None:
         raise ContentError(source, "date", "missing: no date field and no YYYY-MM-DD- in the file name")
@@ -260,11 +359,18 @@ def _labels(value: object, source: str, name: str) -> tuple[str, ...]:
         raise ContentError(source, name, f"expected a list or a space-separated string, got {value!r}")
     labels: dict[str, str] = {}
     for item in items:
-        label = plain(str(item))
-        slug = slugify(label) if label else ""
-        if slug:
-            labels.setdefault(slug, label)
+        text = str(item)
+        known = _LABEL_SLUGS.get(text)
+        if known is None:
+            label = plain(text)
+            known = _LABEL_SLUGS[text] = (label, slugify(label) if label else "")
+        if known[1]:
+            labels.setdefault(known[1], known[0])
     return tuple(labels.values())
+
+
+# A blog has a few hundred labels on thousands of posts: each spelling is made plain and slugged once.
+_LABEL_SLUGS: dict[str, tuple[str, str]] = {}
 
 
 def _author(value: object, default: str, source: str) -> str:
@@ -545,26 +651,44 @@ _PLAIN_INT = re.compile(r"0|[1-9][0-9]*")
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _RESOLVER = Resolver()
+# The resolver tries its patterns by first character; a scalar starting with any other one is a string
+# (unless a pattern applies to every first character, which PyYAML's own resolver never adds).
+_RESOLVED_FIRST = frozenset(_RESOLVER.yaml_implicit_resolvers)
+_ALL_RESOLVED = None in _RESOLVED_FIRST
 _GIVE_UP = object()
 
 
-def _scalar(text: str) -> object:
-    """A one-line scalar's value, or _GIVE_UP when only PyYAML can say."""
-    if text[0] == '"':
-        match = _DOUBLE_QUOTED.fullmatch(text)
-        return match.group(1) if match else _GIVE_UP
-    if text[0] == "'":
-        match = _SINGLE_QUOTED.fullmatch(text)
-        return match.group(1) if match else _GIVE_UP
-    if text[0] in _INDICATORS or " #" in text or ": " in text or text.endswith(":"):
-        return _GIVE_UP
-    # The resolver PyYAML's SafeLoader uses: "2025-01-01", "true", "1.5", "~" are not strings.
+def _plain_scalar(text: str) -> object:
+    """A plain (unquoted) scalar's value, as PyYAML's SafeLoader resolves it; _GIVE_UP unless str or int."""
+    if text[0] not in _RESOLVED_FIRST and not _ALL_RESOLVED:
+        return text
+    # "2025-01-01", "true", "1.5", "~" are not strings.
     tag = _RESOLVER.resolve(ScalarNode, text, (True, False))
     if tag == _STR:
         return text
     if tag == _INT and _PLAIN_INT.fullmatch(text):
         return int(text)
     return _GIVE_UP
+
+
+def _scalar(text: str) -> object:
+    """A one-line scalar's value, or _GIVE_UP when only PyYAML can say."""
+    first = text[0]
+    if first == '"':
+        match = _DOUBLE_QUOTED.fullmatch(text)
+        return match.group(1) if match else _GIVE_UP
+    if first == "'":
+        match = _SINGLE_QUOTED.fullmatch(text)
+        return match.group(1) if match else _GIVE_UP
+    if first in _INDICATORS or " #" in text or ": " in text or text.endswith(":"):
+        return _GIVE_UP
+    return _plain_scalar(text)
+
+
+@cache
+def _plain_key(key: str) -> bool:
+    """Whether a key is read as a string ("on", "null" and "true" are not)."""
+    return _plain_scalar(key) == key
 
 
 def simple_yaml(block: str) -> dict[str, object] | None:
@@ -590,7 +714,7 @@ def simple_yaml(block: str) -> dict[str, object] | None:
             meta[list_key] = items
             continue
         match = _KEY_LINE.fullmatch(line)
-        if match is None or _RESOLVER.resolve(ScalarNode, match.group(1), (True, False)) != _STR:
+        if match is None or not _plain_key(match.group(1)):
             return None
         key, text = match.groups()
         items, indent = None, -1

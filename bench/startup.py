@@ -111,14 +111,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _get(port: str | int, path: str, timeout: float = REQUEST_TIMEOUT) -> int:
-    """Status of one GET on a fresh connection, the body read whole."""
-    connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=timeout)
+def _get(port: int, path: str, timeout: float = REQUEST_TIMEOUT) -> tuple[int, bytes]:
+    """Status and body of one GET on a fresh connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request("GET", path)
         response = connection.getresponse()
-        response.read()
-        return response.status
+        return response.status, response.read()
     finally:
         connection.close()
 
@@ -167,7 +166,7 @@ def serve_once(content: Path, cache: Path, tag_paths: list[str], log: Path) -> R
             if time.perf_counter() - started > READY_TIMEOUT:
                 raise RuntimeError(f"/feed.xml did not answer within {READY_TIMEOUT} s; see {log}")
             try:
-                if _get(port, "/feed.xml") == 200:
+                if _get(port, "/feed.xml")[0] == 200:
                     break
             except OSError:
                 pass
@@ -176,10 +175,10 @@ def serve_once(content: Path, cache: Path, tag_paths: list[str], log: Path) -> R
         timings = []
         for path in tag_paths:
             begin = time.perf_counter()
-            status = _get(port, path)
+            status, body = _get(port, path)
             timings.append((time.perf_counter() - begin) * 1000)
             if status != 200:
-                raise RuntimeError(f"{path} answered {status}")
+                raise RuntimeError(f"{path} answered {status}: {body[:300]!r}; see {log}")
         rss = max((_rss_mib(pid) for pid in _workers(process.pid)), default=0.0)
         return Run(ready, max(timings), statistics.median(timings), rss)
     finally:
