@@ -461,7 +461,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 # -- the load cache ------------------------------------------------------------------------------------
 # Bump when what a file's bytes give changes in a way the code fingerprint below would miss.
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"
 # The modules whose code shapes a loaded post: their bytes are part of the load cache's name.
 _LOADER_MODULES = ("content", "dates", "errors", "excerpts", "models", "slugs", "urls")
 
@@ -525,12 +525,17 @@ def _moment(value: datetime | None) -> list[Any] | None:
     raise ValueError(f"cannot keep {value!r}")
 
 
+_ZONES: dict[str | int, Any] = {}
+
+
 def _unmoment(data: list[Any] | None) -> datetime | None:
     if data is None:
         return None
-    naive, zone = data
-    tz = ZoneInfo(zone) if isinstance(zone, str) else timezone(timedelta(microseconds=zone))
-    return datetime.fromisoformat(naive).replace(tzinfo=tz)
+    naive, key = data
+    zone = _ZONES.get(key)
+    if zone is None:
+        zone = _ZONES[key] = ZoneInfo(key) if isinstance(key, str) else timezone(timedelta(microseconds=key))
+    return datetime.fromisoformat(naive).replace(tzinfo=zone)
 
 
 def _encode_parsed(parsed: Parsed) -> Any:
@@ -539,15 +544,16 @@ def _encode_parsed(parsed: Parsed) -> Any:
     try:
         fields = None
         if post is not None:
+            # A parsed post's updated date is its published date: finish() sets the other one.
+            assert post.updated is post.published
             fields = [
-                post.id, post.url, post.title, _moment(post.published), _moment(post.updated), post.author,
-                list(post.tags), list(post.categories), post.excerpt, post.reading_time, post.image,
+                post.id, post.url, post.title, _moment(post.published), post.author, list(post.tags),
+                list(post.categories), post.excerpt, post.reading_time, post.image,
             ]  # fmt: skip
-        return {
-            "post": fields,
-            "problems": [[p.source, p.field, p.reason] for p in parsed.problems],
-            "modified": [_moment(parsed.modified), parsed.modified_at, _moment(parsed.published)],
-        }
+        modified = None
+        if parsed.modified is not None:
+            modified = [_moment(parsed.modified), parsed.modified_at, _moment(parsed.published)]
+        return [fields, [[p.source, p.field, p.reason] for p in parsed.problems], modified]
     except ValueError:
         return None
 
@@ -555,28 +561,30 @@ def _encode_parsed(parsed: Parsed) -> Any:
 def _decode_parsed(record: Any, source: str, digest: str) -> Parsed | None:
     """The Parsed a record holds, or None when it does not hold one."""
     try:
-        fields = record["post"]
+        fields, problems, modified = record
         post = None
         if fields is not None:
-            id_, url, title, published, updated, author, tags, categories, excerpt, reading_time, image = fields
+            id_, url, title, published, author, tags, categories, excerpt, reading_time, image = fields
+            moment = _unmoment(published)
             post = Post(
                 source=source,
                 id=id_,
                 url=url,
                 title=title,
-                published=_unmoment(published),
-                updated=_unmoment(updated),
+                published=moment,
+                updated=moment,
                 author=author,
-                tags=tuple(_shared(tags)),
-                categories=tuple(_shared(categories)),
+                tags=_shared(tags),
+                categories=_shared(categories),
                 excerpt=excerpt,
                 reading_time=reading_time,
                 image=image,
                 digest=digest,
             )
-        modified, modified_at, since = record["modified"]
-        problems = tuple(Problem(*problem) for problem in record["problems"])
-        return Parsed(source, post, problems, _unmoment(modified), modified_at, _unmoment(since))
+        found = tuple(Problem(*problem) for problem in problems) if problems else ()
+        if modified is None:
+            return Parsed(source, post, found)
+        return Parsed(source, post, found, _unmoment(modified[0]), modified[1], _unmoment(modified[2]))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -584,9 +592,9 @@ def _decode_parsed(record: Any, source: str, digest: str) -> Parsed | None:
 _LABELS: dict[str, str] = {}
 
 
-def _shared(labels: list[str]) -> list[str]:
+def _shared(labels: list[str]) -> tuple[str, ...]:
     """One string object per label spelling across all posts (JSON gives each occurrence its own)."""
-    return [_LABELS.setdefault(label, label) for label in labels]
+    return tuple([_LABELS.setdefault(label, label) for label in labels])
 
 
 # -- front matter ---------------------------------------------------------------------------------
