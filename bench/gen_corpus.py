@@ -132,12 +132,11 @@ def post_text(rng: random.Random, number: int, when: datetime) -> tuple[str, str
         f'title: "{title}"',
         f"date: {when.strftime('%Y-%m-%d %H:%M:%S +0000')}",
     ]
-    # Both forms Jekyll allows: a YAML list, or a space-separated string.
-    if rng.random() < 0.8:
+    # Both forms Jekyll allows: a YAML list, or a space-separated string (for labels without spaces).
+    if rng.random() < 0.8 or any(" " in label for label in categories + tags):
         lines += [f"categories: {_quoted(categories)}", f"tags: {_quoted(tags)}"]
     else:
-        lines += [f"categories: {' '.join(c.replace(' ', '') for c in categories)}"]
-        lines += [f"tags: {' '.join(t.replace(' ', '') for t in tags)}"]
+        lines += [f"categories: {' '.join(categories)}", f"tags: {' '.join(tags)}"]
     lines.append(f'author: "{rng.choice(AUTHORS)}"')
     if rng.random() < 0.3:
         lines.append(f'excerpt: "{a}と{b}の関係を、投資家の目線で整理します。"')

@@ -1,0 +1,241 @@
+"""A generated 2,000-post blog: the same feeds with and without the cache, cold and warm; one edit, one render."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from flask import Flask
+
+from allforces_feeds import content, create_app
+from allforces_feeds.config import load_config
+from allforces_feeds.content import load_posts, simple_yaml, split_front_matter
+from bench.gen_corpus import generate
+
+from .conftest import CONTENT, FIXTURES, PUBLIC_URL, SITE_URL
+
+POSTS = 2000
+FORMATS = ("rss", "atom", "json")
+
+
+def make(content_dir: Path, cache_dir: Path | None) -> Flask:
+    """An app over a folder, with a render cache in cache_dir (None: none)."""
+    return create_app(
+        {
+            "CONTENT_DIR": str(content_dir),
+            "CACHE_DIR": str(cache_dir or ""),
+            "SITE_URL": SITE_URL,
+            "PUBLIC_URL": PUBLIC_URL,
+        }
+    )
+
+
+def feed_paths(app: Flask) -> list[str]:
+    """The site's feeds, every category's and author's, and the 15 most and 15 least used tags', each format."""
+    pub = app.extensions["allforces"]
+    feeds = pub.current().feeds(pub.config.feed_limit, pub.config.site_title)
+    tags = sorted((f for f in feeds if f.kind == "tags"), key=lambda f: (-f.total, f.slug))
+    chosen = [f for f in feeds if f.kind != "tags"] + tags[:15] + tags[-15:]
+    return [pub.urls.feed_path(f.kind, f.slug, fmt) for f in chosen for fmt in FORMATS]
+
+
+def bodies(app: Flask, paths: list[str]) -> dict[str, bytes]:
+    """Each path's body, every answer a 200."""
+    client = app.test_client()
+    found = {}
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        found[path] = response.data
+    return found
+
+
+def renders(app: Flask) -> int:
+    """How many posts this app has rendered (not read back from the cache)."""
+    return app.extensions["allforces"].render_cache.renders
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated blog, written once for the module."""
+    return generate(POSTS, tmp_path_factory.mktemp("corpus")).directory
+
+
+@pytest.fixture(scope="module")
+def reference(corpus: Path) -> dict[str, bytes]:
+    """The feeds without any cache: what every other way of serving must give, byte for byte."""
+    app = make(corpus, None)
+    return bodies(app, feed_paths(app))
+
+
+@pytest.fixture(scope="module")
+def warm_cache(corpus: Path, reference: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder filled by a cold start that served every reference feed (and checked them)."""
+    cache = tmp_path_factory.mktemp("cache")
+    app = make(corpus, cache)
+    assert bodies(app, list(reference)) == reference
+    assert renders(app) > 100
+    return cache
+
+
+def test_the_corpus_is_what_the_issue_describes(corpus: Path) -> None:
+    loaded = load_posts(load_config({}, CONTENT_DIR=str(corpus), CACHE_DIR=""))
+    assert len(loaded.posts) == POSTS and loaded.problems == []
+    tags = {tag for post in loaded.posts for tag in post.tags}
+    assert 150 <= len(tags) <= 220
+    assert any(tag.isascii() for tag in tags) and any(not tag.isascii() for tag in tags)
+    assert len({c for post in loaded.posts for c in post.categories}) == 12
+    years = {post.published.year for post in loaded.posts}
+    assert max(years) - min(years) == 14
+    sizes = sorted(path.stat().st_size for path in (corpus / "_posts").iterdir())
+    assert 2800 <= sizes[0] and sizes[-1] <= 9000 and 4000 <= sizes[len(sizes) // 2] <= 7000
+
+
+def test_the_generator_is_deterministic(corpus: Path, tmp_path: Path) -> None:
+    # The first 50 posts depend only on the seed, not on how many follow.
+    again = generate(50, tmp_path).paths
+    assert len(again) == 50
+    assert all(path.read_bytes() == (corpus / "_posts" / path.name).read_bytes() for path in again)
+
+
+def test_cold_cache_serves_the_same_bytes_as_no_cache(warm_cache: Path) -> None:
+    # The warm_cache fixture made a cold start and compared every feed with the reference.
+    assert any((warm_cache / "render").rglob("*"))
+
+
+def test_warm_start_serves_the_same_bytes_without_rendering(
+    corpus: Path, reference: dict[str, bytes], warm_cache: Path
+) -> None:
+    app = make(corpus, warm_cache)
+    assert bodies(app, list(reference)) == reference
+    assert renders(app) == 0
+
+
+def test_warm_load_gives_the_same_posts_as_a_cold_one(corpus: Path, warm_cache: Path) -> None:
+    cold = load_posts(load_config({}, CONTENT_DIR=str(corpus), CACHE_DIR=""))
+    warm = load_posts(load_config({}, CONTENT_DIR=str(corpus), CACHE_DIR=str(warm_cache)))
+    assert warm.posts == cold.posts
+    assert warm.problems == cold.problems
+
+
+def test_one_edited_post_is_the_only_one_parsed_and_rendered_again(
+    corpus: Path,
+    reference: dict[str, bytes],
+    warm_cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    shutil.copytree(corpus, site)
+    shutil.copytree(warm_cache, cache)
+    newest = max((site / "_posts").iterdir())
+    newest.write_text(newest.read_text(encoding="utf-8") + "\n追記：**訂正**があります。\n", encoding="utf-8")
+    parsed: list[str] = []
+    original = content.parse_post
+
+    def counting(raw: bytes, digest: str, source: str, *args: object) -> content.Parsed:
+        parsed.append(source)
+        return original(raw, digest, source, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(content, "parse_post", counting)
+    app = make(site, cache)
+    assert parsed == [f"_posts/{newest.name}"]
+    served = bodies(app, list(reference))
+    assert renders(app) == 1
+    changed = {path for path in reference if served[path] != reference[path]}
+    assert {"/feed.xml", "/atom.xml", "/feed.json"} <= changed
+    assert all("訂正" in served[path].decode() for path in changed)
+
+
+def test_cache_folder_holds_one_whole_entry_per_rendering(warm_cache: Path) -> None:
+    entries = [path for path in (warm_cache / "render").rglob("*") if path.is_file()]
+    assert entries and not [path for path in entries if path.name.startswith(".")]
+    assert all(content.unseal(path.read_bytes()) is not None for path in entries)
+
+
+# -- the front matter reader ------------------------------------------------------------------------
+def front_matter_blocks(folder: Path) -> list[str]:
+    """The YAML block of every post under a folder that has one."""
+    blocks = []
+    for path in sorted(folder.rglob("*.md")):
+        try:
+            text = path.read_text(encoding="utf-8-sig").strip()
+        except UnicodeDecodeError:
+            continue
+        opening = content._BOUNDARY.match(text)
+        closing = content._BOUNDARY.search(text, opening.end()) if opening else None
+        if opening and closing:
+            blocks.append(text[opening.end() : closing.start()])
+    return blocks
+
+
+def test_simple_front_matter_reads_every_generated_and_bundled_post_as_pyyaml_does(corpus: Path) -> None:
+    blocks = front_matter_blocks(corpus)[:500] + front_matter_blocks(CONTENT) + front_matter_blocks(FIXTURES)
+    simple = 0
+    for block in blocks:
+        mine = simple_yaml(block)
+        if mine is not None:
+            simple += 1
+            assert mine == yaml.load(block, Loader=yaml.CSafeLoader), block
+    assert simple >= 500
+
+
+SIMPLE_BLOCKS = [
+    'title: "見出し"\ntags: ["AI", \'生成AI\', "C++"]\n',
+    "title: AI, 投資と[未来]\ncategories: 市場動向 技術解説\n",
+    "title: 12:30の会議\nreading_time: 7\nid: 0\n",
+    "categories:\n- 投資分析\n- 'ESG'\ntags:\n  - AI\n  - LLM\ntitle: x\n",
+    "date: 2025-09-12 16:42:31 +0000\nlast_modified_at: 2026-03-10 12:00:00 +0900\n",
+    "empty:\nnext: value   \n\n\n",
+    'quoted: "a # not a comment"\nplain: a#b\nlist: []\nspaced: [ ]\n',
+]
+PYYAML_BLOCKS = [
+    "date: 2025-09-12\n",  # a date object
+    "draft: true\npublished: no\n",  # booleans
+    "reading_time: 5.5\n",
+    "reading_time: 010\n",  # YAML 1.1 octal
+    "title: ~\n",
+    "title: a # comment\n",
+    "title: x\n# comment\n",
+    "title: first\n  continued\n",
+    "tags: [AI, LLM]\n",
+    'title: "escaped \\" quote"\n',
+    "title: 'it''s'\n",
+    "title: &anchor x\nagain: *anchor\n",
+    "title: |\n  block\n",
+    "on: x\n",
+    "title:\tx\n",
+    "title: x\r\n",
+    "title: \u2028x\n",
+    "categories:\n  - a\n - b\n",
+    "title: a: b\n",
+    "  title: indented\n",
+    "? complex\n: key\n",
+    "title: -1\n",
+    'image: {path: "/x.png"}\n',
+]
+
+
+@pytest.mark.parametrize("block", SIMPLE_BLOCKS)
+def test_simple_front_matter_equals_pyyaml(block: str) -> None:
+    assert simple_yaml(block) == yaml.load(block, Loader=yaml.CSafeLoader)
+
+
+@pytest.mark.parametrize("block", PYYAML_BLOCKS)
+def test_anything_else_is_left_to_pyyaml(block: str) -> None:
+    assert simple_yaml(block) is None
+
+
+def test_split_follows_python_frontmatter() -> None:
+    import frontmatter
+
+    for text in (
+        "---\ntitle: x\n---\n\n本文\n",
+        "---\ntitle: x\n",  # no closing line: no front matter at all
+        "本文だけ\n",
+        "\ufeff---\ntitle: x\n---  \nbody\n---\nmore\n",
+        '{\n"title": "json"\n}\nbody\n',
+    ):
+        assert split_front_matter(text, "x.md") == frontmatter.parse(text)
