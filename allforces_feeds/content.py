@@ -126,13 +126,16 @@ def _load(config: Config) -> Loaded:
         # Mostly new files: a forked process loads the second half while this one loads the first.
         half = len(files) // 2
         helper = _in_child(lambda: load(files[half:]))
-        results = load(files[:half])
-        rest = helper()
+        try:
+            results = load(files[:half])
+        finally:
+            rest = helper()
         results += load(files[half:]) if rest is None else rest
     else:
         results = load(files)
     kept = {key: record for key, record, _ in results if record is not None}
-    if kept.keys() != known.keys():
+    # Rewritten when a file was added, changed or removed (a record not read from the cache is a new one).
+    if kept.keys() != known.keys() or any(record is not known[key] for key, record in kept.items()):
         store.write(kept)
     return _collect([parsed for _, _, parsed in results])
 
@@ -493,7 +496,7 @@ class LoadCache:
         """Keep these records for the next load; a cache that cannot be written is only a slower restart."""
         if self.path is None:
             return
-        payload = json.dumps({k: v for k, v in records.items() if v is not None}, ensure_ascii=False)
+        payload = json.dumps(records, ensure_ascii=False, separators=(",", ":"))
         try:
             write_atomic(self.path, seal(payload.encode()))
         except OSError as error:
