@@ -17,6 +17,7 @@ import pickle
 import re
 import sys
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -465,6 +466,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 # -- the load cache ------------------------------------------------------------------------------------
 # Bump when what a file's bytes give changes in a way the code fingerprint below would miss.
 LOADER_VERSION = "2"
+# A load cache that no start has written for this long (seconds) belongs to settings or code gone by.
+STALE_AFTER = 86400
 # The modules whose code shapes a loaded post: their bytes are part of the load cache's name.
 _LOADER_MODULES = ("content", "dates", "errors", "excerpts", "models", "slugs", "urls")
 
@@ -501,6 +504,20 @@ class LoadCache:
             write_atomic(self.path, seal(payload.encode()))
         except OSError as error:
             log.warning("load cache %s cannot be written: %s", self.path, error)
+            return
+        self._prune()
+
+    def _prune(self) -> None:
+        """Remove the load caches of other settings or code that no start has written for a day."""
+        assert self.path is not None
+        # Another replica may still run the other code: a day leaves it its cache through a rolling deploy.
+        limit = time.time() - STALE_AFTER
+        for other in self.path.parent.glob("*.json"):
+            try:
+                if other != self.path and other.stat().st_mtime < limit:
+                    other.unlink()
+            except OSError:
+                continue
 
 
 def _loader_salt(config: Config) -> str:

@@ -248,3 +248,15 @@ def test_a_future_last_modified_at_is_checked_at_each_load(posts_dir, tmp_path: 
     monkeypatch.setattr(content, "datetime", Later)
     again = load(tmp_path, site)  # from the load cache
     assert again.problems == [] and again.posts[0].updated == soon.replace(microsecond=0)
+
+
+def test_load_caches_of_settings_gone_by_are_removed(tmp_path: Path) -> None:
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    old, recent = folder / "old.json", folder / "recent.json"
+    old.write_bytes(b"x")
+    recent.write_bytes(b"x")
+    os.utime(old, (0, 0))
+    load(tmp_path)
+    assert not old.exists() and recent.exists()
+    assert len(list(folder.glob("*.json"))) == 2
