@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,24 @@ def test_warm_load_gives_the_same_posts_as_a_cold_one(corpus: Path, warm_cache: 
     warm = load_posts(load_config({}, CONTENT_DIR=str(corpus), CACHE_DIR=str(warm_cache)))
     assert warm.posts == cold.posts
     assert warm.problems == cold.problems
+
+
+def test_loading_on_two_processes_gives_what_one_gives(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config({}, CONTENT_DIR=str(corpus), CACHE_DIR="")
+    monkeypatch.setattr(content, "_can_fork", lambda: False)
+    alone = load_posts(config)
+    forks: list[object] = []
+    original = content._in_child
+
+    def counting(work: Callable[[], object]) -> Callable[[], object]:
+        forks.append(work)
+        return original(work)
+
+    monkeypatch.setattr(content, "_can_fork", lambda: True)
+    monkeypatch.setattr(content, "_in_child", counting)
+    together = load_posts(config)
+    assert len(forks) == 1
+    assert together.posts == alone.posts and together.problems == alone.problems
 
 
 def test_one_edited_post_is_the_only_one_parsed_and_rendered_again(
@@ -239,3 +258,9 @@ def test_split_follows_python_frontmatter() -> None:
         '{\n"title": "json"\n}\nbody\n',
     ):
         assert split_front_matter(text, "x.md") == frontmatter.parse(text)
+
+
+def test_a_failed_helper_process_leaves_its_work_to_the_caller(caplog: pytest.LogCaptureFixture) -> None:
+    assert content._in_child(lambda: ["解析", 2])() == ["解析", 2]
+    assert content._in_child(lambda: 1 // 0)() is None
+    assert "helper process failed" in caplog.text
