@@ -33,7 +33,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SITE_AUTHOR", "ALLFORCES編集部", "Author of posts that name none."),
     Setting("SITE_TIMEZONE", "Asia/Tokyo", "IANA time zone for dates written without an offset."),
     Setting("CONTENT_DIR", "content", "Jekyll site root or folder of Markdown posts."),
-    Setting("CACHE_DIR", ".cache", "Folder for the persistent render cache; empty disables it."),
+    Setting("CACHE_DIR", ".cache", "Folder for the persistent caches (renderings, front matter); empty disables them."),
     Setting("FEED_LIMIT", "20", "How many of the newest posts each feed holds (1-1000)."),
     Setting("FEED_MAX_AGE", "900", "Cache-Control max-age of feeds, in seconds (60-86400)."),
     Setting("EXCERPT_LENGTH", "120", "Longest excerpt, in characters (20-2000)."),

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import frontmatter
@@ -317,9 +318,6 @@ def _build_post(
     tags = _labels(meta.get("tags"), source, "tags")
     pattern = str(meta.get("permalink") or config.permalink)
     url = urls.post(permalink_path(pattern, published, categories, file_slug))
-    image = meta.get("image")
-    if isinstance(image, dict):
-        image = image.get("path")
     return Post(
         source=source,
         id=plain(str(meta["id"])) if meta.get("id") else tag_uri(config.tag_authority, published, file_slug),
@@ -332,9 +330,25 @@ def _build_post(
         categories=categories,
         excerpt=_excerpt(meta),
         reading_time=_reading_time(meta.get("reading_time"), body),
-        image=urls.site_resource(str(image)) if image else None,
+        image=_image(meta.get("image"), urls, source, problems),
         digest=digest,
     )
+
+
+def _image(value: object, urls: Urls, source: str, problems: list[Problem]) -> str | None:
+    """The front matter image as an absolute http(s) URL; anything else is reported and left out."""
+    if isinstance(value, dict):
+        value = value.get("path")
+    if not value:
+        return None
+    try:
+        url = urls.site_resource(str(value))
+    except ValueError:  # urllib rejects some references, such as "http://[::1"
+        url = ""
+    if urlsplit(url).scheme not in ("http", "https"):
+        problems.append(Problem(source, "image", f"expected an http(s) URL or a path, got {value!r}; ignored"))
+        return None
+    return url
 
 
 def _decode(raw: bytes, source: str) -> str:

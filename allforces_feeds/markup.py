@@ -13,8 +13,7 @@ import markdown
 import nh3
 import regex
 
-from .excerpts import excerpt as cut_excerpt
-from .excerpts import html_to_text
+from .excerpts import summarize
 from .models import Rendered
 from .sanitize import sanitize
 
@@ -66,5 +65,4 @@ def render(body: str, excerpt: str | None, base_url: str, excerpt_length: int) -
         html = sanitize(converter.convert(body), base_url)
     finally:
         converter.reset()
-    summary = excerpt if excerpt is not None else cut_excerpt(html_to_text(html), excerpt_length)
-    return Rendered(html=html, summary=summary)
+    return Rendered(html=html, summary=summarize(excerpt, html, excerpt_length))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from urllib.parse import quote
 
 import regex
@@ -11,6 +12,7 @@ import regex
 _SEPARATORS = regex.compile(r"[^\p{L}\p{M}\p{N}]+")
 
 
+@lru_cache(maxsize=4096)
 def slugify(label: str) -> str:
     """NFKC, case-fold, and join the runs of letters, marks and digits with "-"."""
     folded = unicodedata.normalize("NFKC", label).casefold()

@@ -205,11 +205,6 @@ def test_every_bundled_post(length: int) -> None:
             assert result[-1] in "。！？」』）" + ELLIPSIS, (path.name, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="markup.render still calls excerpt(html_to_text(html)); it should call excerpts.summarize, "
-    "which leaves headings out (the change is in markup.py, outside the embed work)",
-)
 def test_headings_stay_out_of_the_service_summaries(make_app: Callable[..., Flask], posts_dir) -> None:
     site = posts_dir(
         "2025-01-01-headed.md", 'title: "見出しのある記事"', "## はじめに\n\n本文の文です。\n\n## 次に\n\n続きです。"

@@ -181,11 +181,6 @@ def test_hostile_body_keeps_its_harmless_parts(hostile: Flask) -> None:
     assert root.xpath("//code/text()") == ['<script>alert("summary")</script>']
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="content.py resolves front matter `image` with urljoin, which keeps javascript: as it is; "
-    "the fix (drop non-http(s) images, report a problem) is in content.py, outside the embed work",
-)
 def test_hostile_image_never_reaches_a_feed(hostile: Flask) -> None:
     client = hostile.test_client()
     images = [item.get("image") for item in json.loads(client.get("/feed.json").data)["items"]]
