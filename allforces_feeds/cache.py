@@ -17,10 +17,11 @@ from collections import OrderedDict
 from pathlib import Path
 
 from .config import Config
-from .content import read_source, seal, unseal, write_atomic
+from .content import read_source
 from .errors import ContentError
 from .markup import render, renderer_fingerprint
 from .models import Post, Rendered
+from .sealed import seal, unseal, write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -9,35 +9,29 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
 import logging
 import math
 import os
 import pickle
 import re
-import sys
 import threading
-import time
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from functools import cache
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import frontmatter
 import yaml
-from yaml.nodes import ScalarNode
-from yaml.resolver import Resolver
 
 from .config import Config
 from .dates import parse_date
 from .errors import ContentError
 from .excerpts import plain
-from .models import Post, Problem
+from .loadcache import LoadCache, decode_parsed, encode_parsed
+from .models import Parsed, Post, Problem
 from .slugs import slugify
 from .urls import Urls, permalink_path, tag_uri
 
@@ -151,10 +145,10 @@ def _load_file(source: str, path: str, known: dict[str, Any], config: Config, ur
     digest = hashlib.sha256(raw).hexdigest()
     key = f"{source}\0{digest}"
     record = known.get(key)
-    parsed = _decode_parsed(record, source, digest) if record is not None else None
+    parsed = decode_parsed(record, source, digest) if record is not None else None
     if parsed is None:
         parsed = parse_post(raw, digest, source, config, urls)
-        record = _encode_parsed(parsed)
+        record = encode_parsed(parsed)
     return key, record, parsed
 
 
@@ -235,36 +229,6 @@ def _in_child(work: Callable[[], T]) -> Callable[[], T | None]:
         return result
 
     return join
-
-
-class Parsed(NamedTuple):
-    """What one file's bytes give, but for the one check that depends on when it is loaded.
-
-    A valid last_modified_at not before the post's date is kept as `modified`: it becomes the post's
-    updated date unless it is in the future when the post is loaded; then the problem is reported,
-    at `modified_at` among the file's problems, where reading the file found it.
-    """
-
-    source: str
-    post: Post | None
-    problems: tuple[Problem, ...] = ()
-    modified: datetime | None = None
-    modified_at: int = 0
-    published: datetime | None = None
-
-    def finish(self, problems: list[Problem]) -> Post | None:
-        """Report this file's problems into `problems`; return the post as of now, or None."""
-        post = self.post
-        if self.modified is None or self.published is None:
-            problems.extend(self.problems)
-            return post
-        found = list(self.problems)
-        if self.modified > datetime.now(self.published.tzinfo):
-            found.insert(self.modified_at, Problem(self.source, "last_modified_at", "in the future; ignored"))
-        elif post is not None:
-            post = replace(post, updated=self.modified)
-        problems.extend(found)
-        return post
 
 
 def parse_post(raw: bytes, digest: str, source: str, config: Config, urls: Urls) -> Parsed:
@@ -444,193 +408,6 @@ def read_source(config: Config, post: Post) -> Source:
     return Source(hashlib.sha256(raw).hexdigest(), unicodedata.normalize("NFC", body), _excerpt(meta))
 
 
-# -- cache files -------------------------------------------------------------------------------------
-# Every cache file is sealed: a header naming the format and the SHA-256 of what follows, so that a
-# truncated, corrupted or half-written file is recognised and never used.
-_SEAL = b"allforces-cache 1 "
-
-
-def seal(payload: bytes) -> bytes:
-    """The payload behind a header that carries its checksum."""
-    return _SEAL + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
-
-
-def unseal(data: bytes) -> bytes | None:
-    """The payload of a sealed file, or None when the file is not whole."""
-    header, _, payload = data.partition(b"\n")
-    if not header.startswith(_SEAL) or header[len(_SEAL) :] != hashlib.sha256(payload).hexdigest().encode():
-        return None
-    return payload
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old file or the whole new one, never a part (POSIX rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-# -- the load cache ------------------------------------------------------------------------------------
-# Bump when what a file's bytes give changes in a way the code fingerprint below would miss.
-LOADER_VERSION = "2"
-# A load cache that no start has written for this long (seconds) belongs to settings or code gone by.
-STALE_AFTER = 86400
-# The modules whose code shapes a loaded post: their bytes are part of the load cache's name.
-_LOADER_MODULES = ("content", "dates", "errors", "excerpts", "models", "slugs", "urls")
-
-
-class LoadCache:
-    """What each post file gave, by source and digest: one sealed JSON file per configuration and code."""
-
-    def __init__(self, config: Config) -> None:
-        self.path = None if config.cache_dir is None else config.cache_dir / "posts" / f"{_loader_salt(config)}.json"
-
-    def read(self) -> dict[str, Any]:
-        """The records of the last load, or nothing when there is no whole cache file."""
-        if self.path is None:
-            return {}
-        try:
-            payload = unseal(self.path.read_bytes())
-            if payload is None:
-                log.warning("load cache %s is damaged; every post is parsed again", self.path)
-                return {}
-            records = json.loads(payload)
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as error:
-            log.warning("load cache %s cannot be read (%s); every post is parsed again", self.path, error)
-            return {}
-        return records if isinstance(records, dict) else {}
-
-    def write(self, records: dict[str, Any]) -> None:
-        """Keep these records for the next load; a cache that cannot be written is only a slower restart."""
-        if self.path is None:
-            return
-        payload = json.dumps(records, ensure_ascii=False, separators=(",", ":"))
-        try:
-            write_atomic(self.path, seal(payload.encode()))
-        except OSError as error:
-            log.warning("load cache %s cannot be written: %s", self.path, error)
-            return
-        self._prune()
-
-    def _prune(self) -> None:
-        """Remove the load caches of other settings or code that no start has written for a day."""
-        assert self.path is not None
-        # Another replica may still run the other code: a day leaves it its cache through a rolling deploy.
-        limit = time.time() - STALE_AFTER
-        for other in self.path.parent.glob("*.json"):
-            try:
-                if other != self.path and other.stat().st_mtime < limit:
-                    other.unlink()
-            except OSError:
-                continue
-
-
-def _loader_salt(config: Config) -> str:
-    """A hash of the loader's code and versions, and of every setting: any change starts a new cache file."""
-    salt = hashlib.sha256(f"{LOADER_VERSION}\0{sys.version}\0{yaml.__version__}\0".encode())
-    settings = {k: v for k, v in config.as_dict().items() if k not in ("cache_dir", "content_dir")}
-    salt.update(json.dumps(settings, sort_keys=True).encode())
-    for name in _LOADER_MODULES:
-        try:
-            salt.update(Path(__file__).with_name(f"{name}.py").read_bytes())
-        except OSError:
-            salt.update(name.encode())
-    return salt.hexdigest()[:32]
-
-
-def _moment(value: datetime | None) -> list[Any] | None:
-    """A datetime as JSON: naive ISO text and its zone (an IANA name, or a fixed offset in microseconds)."""
-    if value is None:
-        return None
-    zone = value.tzinfo
-    if isinstance(zone, ZoneInfo) and zone.key and not value.fold:
-        return [value.replace(tzinfo=None).isoformat(), zone.key]
-    if isinstance(zone, timezone) and not value.fold:
-        return [value.replace(tzinfo=None).isoformat(), zone.utcoffset(None) // timedelta(microseconds=1)]
-    raise ValueError(f"cannot keep {value!r}")
-
-
-_ZONES: dict[str | int, Any] = {}
-
-
-def _unmoment(data: list[Any] | None) -> datetime | None:
-    if data is None:
-        return None
-    naive, key = data
-    zone = _ZONES.get(key)
-    if zone is None:
-        zone = _ZONES[key] = ZoneInfo(key) if isinstance(key, str) else timezone(timedelta(microseconds=key))
-    return datetime.fromisoformat(naive).replace(tzinfo=zone)
-
-
-def _encode_parsed(parsed: Parsed) -> Any:
-    """A Parsed as JSON data; None (not kept) when it holds something JSON cannot carry exactly."""
-    post = parsed.post
-    try:
-        fields = None
-        if post is not None:
-            # A parsed post's updated date is its published date: finish() sets the other one.
-            assert post.updated is post.published
-            fields = [
-                post.id, post.url, post.title, _moment(post.published), post.author, list(post.tags),
-                list(post.categories), post.excerpt, post.reading_time, post.image,
-            ]  # fmt: skip
-        modified = None
-        if parsed.modified is not None:
-            modified = [_moment(parsed.modified), parsed.modified_at, _moment(parsed.published)]
-        return [fields, [[p.source, p.field, p.reason] for p in parsed.problems], modified]
-    except ValueError:
-        return None
-
-
-def _decode_parsed(record: Any, source: str, digest: str) -> Parsed | None:
-    """The Parsed a record holds, or None when it does not hold one."""
-    try:
-        fields, problems, modified = record
-        post = None
-        if fields is not None:
-            id_, url, title, published, author, tags, categories, excerpt, reading_time, image = fields
-            moment = _unmoment(published)
-            post = Post(
-                source=source,
-                id=id_,
-                url=url,
-                title=title,
-                published=moment,
-                updated=moment,
-                author=author,
-                tags=_shared(tags),
-                categories=_shared(categories),
-                excerpt=excerpt,
-                reading_time=reading_time,
-                image=image,
-                digest=digest,
-            )
-        found = tuple(Problem(*problem) for problem in problems) if problems else ()
-        if modified is None:
-            return Parsed(source, post, found)
-        return Parsed(source, post, found, _unmoment(modified[0]), modified[1], _unmoment(modified[2]))
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-_LABELS: dict[str, str] = {}
-
-
-def _shared(labels: list[str]) -> tuple[str, ...]:
-    """One string object per label spelling across all posts (JSON gives each occurrence its own)."""
-    return tuple([_LABELS.setdefault(label, label) for label in labels])
-
-
 # -- front matter ---------------------------------------------------------------------------------
 # python-frontmatter's YAML delimiter; its parse() is followed exactly, but only the front matter is parsed.
 _BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
@@ -647,11 +424,8 @@ def split_front_matter(text: str, source: str) -> tuple[dict[str, object], str]:
     closing = _BOUNDARY.search(text, opening.end())
     if closing is None:
         return {}, text
-    block = text[opening.end() : closing.start()]
-    meta = simple_yaml(block)
-    if meta is None:
-        meta = _yaml(block, source)
-    return meta, text[closing.end() :].strip()
+    # Only the front matter block goes to YAML, with PyYAML's C loader; the body is left as it is.
+    return _yaml(text[opening.end() : closing.start()], source), text[closing.end() :].strip()
 
 
 def _yaml(block: str, source: str) -> dict[str, object]:
@@ -672,107 +446,3 @@ def _library_parse(text: str, source: str) -> tuple[dict[str, object], str]:
     except ValueError as error:
         raise ContentError(source, "front matter", f"impossible value: {error}") from None
     return dict(meta), body
-
-
-# The front matter Jekyll posts are written with is a flat mapping of one-line values: quoted strings,
-# lists of quoted strings, plain words and numbers. simple_yaml() reads exactly that much of YAML and
-# gives up (None) on anything else, which PyYAML then reads: a value it returns is the one PyYAML gives.
-_KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +(.*?))? *")
-_ITEM_LINE = re.compile(r"( *)- +(.*?) *")
-_DOUBLE_QUOTED = re.compile(r'"([^"\\]*)" *')
-_SINGLE_QUOTED = re.compile(r"'([^']*)' *")
-_QUOTED_ITEM = r"""(?:"[^"\\]*"|'[^']*')"""
-_FLOW_LIST = re.compile(rf"\[ *(?:{_QUOTED_ITEM} *(?:, *{_QUOTED_ITEM} *)*)?\] *")
-_FLOW_ITEM = re.compile(r""""([^"\\]*)"|'([^']*)'""")
-# Characters YAML does not allow, or treats specially (tab, CR, BOM), anywhere in the block: PyYAML reads it.
-# (U+2028 and U+2029 are line breaks to YAML.)
-_NOT_SIMPLE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-# A plain scalar must not start with a YAML indicator (YAML 1.1 §4.1.2 / 1.2 §5.3).
-_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_PLAIN_INT = re.compile(r"0|[1-9][0-9]*")
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_RESOLVER = Resolver()
-# The resolver tries its patterns by first character; a scalar starting with any other one is a string
-# (unless a pattern applies to every first character, which PyYAML's own resolver never adds).
-_RESOLVED_FIRST = frozenset(_RESOLVER.yaml_implicit_resolvers)
-_ALL_RESOLVED = None in _RESOLVED_FIRST
-_GIVE_UP = object()
-
-
-def _plain_scalar(text: str) -> object:
-    """A plain (unquoted) scalar's value, as PyYAML's SafeLoader resolves it; _GIVE_UP unless str or int."""
-    if text[0] not in _RESOLVED_FIRST and not _ALL_RESOLVED:
-        return text
-    # "2025-01-01", "true", "1.5", "~" are not strings.
-    tag = _RESOLVER.resolve(ScalarNode, text, (True, False))
-    if tag == _STR:
-        return text
-    if tag == _INT and _PLAIN_INT.fullmatch(text):
-        return int(text)
-    return _GIVE_UP
-
-
-def _scalar(text: str) -> object:
-    """A one-line scalar's value, or _GIVE_UP when only PyYAML can say."""
-    first = text[0]
-    if first == '"':
-        match = _DOUBLE_QUOTED.fullmatch(text)
-        return match.group(1) if match else _GIVE_UP
-    if first == "'":
-        match = _SINGLE_QUOTED.fullmatch(text)
-        return match.group(1) if match else _GIVE_UP
-    if first in _INDICATORS or " #" in text or ": " in text or text.endswith(":"):
-        return _GIVE_UP
-    return _plain_scalar(text)
-
-
-@cache
-def _plain_key(key: str) -> bool:
-    """Whether a key is read as a string ("on", "null" and "true" are not)."""
-    return _plain_scalar(key) == key
-
-
-def simple_yaml(block: str) -> dict[str, object] | None:
-    """The mapping a simple front matter block holds, or None when PyYAML must read it."""
-    if _NOT_SIMPLE.search(block):
-        return None
-    meta: dict[str, object] = {}
-    items: list[object] | None = None  # the block list being read, after a "key:" with no value
-    list_key = ""
-    indent = -1
-    for line in block.split("\n"):
-        if not line.strip(" "):
-            continue
-        if items is not None and line[0] in " -":
-            match = _ITEM_LINE.fullmatch(line)
-            if match is None or (indent >= 0 and len(match.group(1)) != indent) or not match.group(2):
-                return None
-            indent = len(match.group(1))
-            value = _scalar(match.group(2))
-            if value is _GIVE_UP:
-                return None
-            items.append(value)
-            meta[list_key] = items
-            continue
-        match = _KEY_LINE.fullmatch(line)
-        if match is None or not _plain_key(match.group(1)):
-            return None
-        key, text = match.groups()
-        items, indent = None, -1
-        if not text:
-            # A key with nothing after it is null, unless a block list follows.
-            meta[key] = None
-            items = []
-            list_key = key
-            continue
-        if text[0] == "[":
-            if not _FLOW_LIST.fullmatch(text):
-                return None
-            meta[key] = [double or single for double, single in _FLOW_ITEM.findall(text)]
-            continue
-        value = _scalar(text)
-        if value is _GIVE_UP:
-            return None
-        meta[key] = value
-    return meta

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple
 
 # URL segment of each scope that has its own feeds (CONTRACT.md, Feeds).
 SCOPE_KINDS: tuple[str, ...] = ("tags", "categories", "authors")
@@ -72,3 +73,33 @@ class Feed:
     label: str
     posts: tuple[Post, ...]
     total: int
+
+
+class Parsed(NamedTuple):
+    """What one file's bytes give, but for the one check that depends on when it is loaded.
+
+    A valid last_modified_at not before the post's date is kept as `modified`: it becomes the post's
+    updated date unless it is in the future when the post is loaded; then the problem is reported,
+    at `modified_at` among the file's problems, where reading the file found it.
+    """
+
+    source: str
+    post: Post | None
+    problems: tuple[Problem, ...] = ()
+    modified: datetime | None = None
+    modified_at: int = 0
+    published: datetime | None = None
+
+    def finish(self, problems: list[Problem]) -> Post | None:
+        """Report this file's problems into `problems`; return the post as of now, or None."""
+        post = self.post
+        if self.modified is None or self.published is None:
+            problems.extend(self.problems)
+            return post
+        found = list(self.problems)
+        if self.modified > datetime.now(self.published.tzinfo):
+            found.insert(self.modified_at, Problem(self.source, "last_modified_at", "in the future; ignored"))
+        elif post is not None:
+            post = replace(post, updated=self.modified)
+        problems.extend(found)
+        return post

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from allforces_feeds import content, markup
+from allforces_feeds import content, markup, models
 from allforces_feeds.cache import RenderCache
 from allforces_feeds.config import load_config
-from allforces_feeds.content import LoadCache, load_posts, seal, unseal, write_atomic
+from allforces_feeds.content import LoadCache, load_posts
 from allforces_feeds.models import Post
+from allforces_feeds.sealed import seal, unseal, write_atomic
 
 from .conftest import CONTENT, FIXTURES, PUBLIC_URL, SITE_URL
 
@@ -245,7 +246,7 @@ def test_a_future_last_modified_at_is_checked_at_each_load(posts_dir, tmp_path: 
         def now(cls, tz=None):  # type: ignore[override]
             return datetime.now(tz) + timedelta(hours=2)
 
-    monkeypatch.setattr(content, "datetime", Later)
+    monkeypatch.setattr(models, "datetime", Later)
     again = load(tmp_path, site)  # from the load cache
     assert again.problems == [] and again.posts[0].updated == soon.replace(microsecond=0)
 

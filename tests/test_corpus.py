@@ -7,15 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 from flask import Flask
 
-from allforces_feeds import content, create_app
+from allforces_feeds import content, create_app, sealed
 from allforces_feeds.config import load_config
-from allforces_feeds.content import load_posts, simple_yaml, split_front_matter
+from allforces_feeds.content import load_posts, split_front_matter
 from bench.gen_corpus import generate
 
-from .conftest import CONTENT, FIXTURES, PUBLIC_URL, SITE_URL
+from .conftest import PUBLIC_URL, SITE_URL
 
 POSTS = 2000
 FORMATS = ("rss", "atom", "json")
@@ -171,82 +170,10 @@ def test_one_edited_post_is_the_only_one_parsed_and_rendered_again(
 def test_cache_folder_holds_one_whole_entry_per_rendering(warm_cache: Path) -> None:
     entries = [path for path in (warm_cache / "render").rglob("*") if path.is_file()]
     assert entries and not [path for path in entries if path.name.startswith(".")]
-    assert all(content.unseal(path.read_bytes()) is not None for path in entries)
+    assert all(sealed.unseal(path.read_bytes()) is not None for path in entries)
 
 
 # -- the front matter reader ------------------------------------------------------------------------
-def front_matter_blocks(folder: Path) -> list[str]:
-    """The YAML block of every post under a folder that has one."""
-    blocks = []
-    for path in sorted(folder.rglob("*.md")):
-        try:
-            text = path.read_text(encoding="utf-8-sig").strip()
-        except UnicodeDecodeError:
-            continue
-        opening = content._BOUNDARY.match(text)
-        closing = content._BOUNDARY.search(text, opening.end()) if opening else None
-        if opening and closing:
-            blocks.append(text[opening.end() : closing.start()])
-    return blocks
-
-
-def test_simple_front_matter_reads_every_generated_and_bundled_post_as_pyyaml_does(corpus: Path) -> None:
-    blocks = front_matter_blocks(corpus)[:500] + front_matter_blocks(CONTENT) + front_matter_blocks(FIXTURES)
-    simple = 0
-    for block in blocks:
-        mine = simple_yaml(block)
-        if mine is not None:
-            simple += 1
-            assert mine == yaml.load(block, Loader=yaml.CSafeLoader), block
-    assert simple >= 500
-
-
-SIMPLE_BLOCKS = [
-    'title: "見出し"\ntags: ["AI", \'生成AI\', "C++"]\n',
-    "title: AI, 投資と[未来]\ncategories: 市場動向 技術解説\n",
-    "title: 12:30の会議\nreading_time: 7\nid: 0\n",
-    "categories:\n- 投資分析\n- 'ESG'\ntags:\n  - AI\n  - LLM\ntitle: x\n",
-    "date: 2025-09-12 16:42:31 +0000\nlast_modified_at: 2026-03-10 12:00:00 +0900\n",
-    "empty:\nnext: value   \n\n\n",
-    'quoted: "a # not a comment"\nplain: a#b\nlist: []\nspaced: [ ]\n',
-]
-PYYAML_BLOCKS = [
-    "date: 2025-09-12\n",  # a date object
-    "draft: true\npublished: no\n",  # booleans
-    "reading_time: 5.5\n",
-    "reading_time: 010\n",  # YAML 1.1 octal
-    "title: ~\n",
-    "title: a # comment\n",
-    "title: x\n# comment\n",
-    "title: first\n  continued\n",
-    "tags: [AI, LLM]\n",
-    'title: "escaped \\" quote"\n',
-    "title: 'it''s'\n",
-    "title: &anchor x\nagain: *anchor\n",
-    "title: |\n  block\n",
-    "on: x\n",
-    "title:\tx\n",
-    "title: x\r\n",
-    "title: \u2028x\n",
-    "categories:\n  - a\n - b\n",
-    "title: a: b\n",
-    "  title: indented\n",
-    "? complex\n: key\n",
-    "title: -1\n",
-    'image: {path: "/x.png"}\n',
-]
-
-
-@pytest.mark.parametrize("block", SIMPLE_BLOCKS)
-def test_simple_front_matter_equals_pyyaml(block: str) -> None:
-    assert simple_yaml(block) == yaml.load(block, Loader=yaml.CSafeLoader)
-
-
-@pytest.mark.parametrize("block", PYYAML_BLOCKS)
-def test_anything_else_is_left_to_pyyaml(block: str) -> None:
-    assert simple_yaml(block) is None
-
-
 def test_split_follows_python_frontmatter() -> None:
     import frontmatter
 

@@ -1,0 +1,177 @@
+"""The load cache: what each post file's bytes gave (post and problems), kept in CACHE_DIR between starts.
+
+A restart over unchanged files reads and hashes them but parses nothing. The cache file is named by a
+hash of the loader's code, library versions and settings, so a change to any of them starts a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from .config import Config
+from .models import Parsed, Post, Problem
+from .sealed import seal, unseal, write_atomic
+
+log = logging.getLogger(__name__)
+
+# Bump when what a file's bytes give changes in a way the code fingerprint below would miss.
+LOADER_VERSION = "2"
+# A load cache that no start has written for this long (seconds) belongs to settings or code gone by.
+STALE_AFTER = 86400
+# The modules whose code shapes a loaded post: their bytes are part of the load cache's name.
+_LOADER_MODULES = ("content", "dates", "errors", "excerpts", "models", "slugs", "urls")
+
+
+class LoadCache:
+    """What each post file gave, by source and digest: one sealed JSON file per configuration and code."""
+
+    def __init__(self, config: Config) -> None:
+        self.path = None if config.cache_dir is None else config.cache_dir / "posts" / f"{_loader_salt(config)}.json"
+
+    def read(self) -> dict[str, Any]:
+        """The records of the last load, or nothing when there is no whole cache file."""
+        if self.path is None:
+            return {}
+        try:
+            payload = unseal(self.path.read_bytes())
+            if payload is None:
+                log.warning("load cache %s is damaged; every post is parsed again", self.path)
+                return {}
+            records = json.loads(payload)
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as error:
+            log.warning("load cache %s cannot be read (%s); every post is parsed again", self.path, error)
+            return {}
+        return records if isinstance(records, dict) else {}
+
+    def write(self, records: dict[str, Any]) -> None:
+        """Keep these records for the next load; a cache that cannot be written is only a slower restart."""
+        if self.path is None:
+            return
+        payload = json.dumps(records, ensure_ascii=False, separators=(",", ":"))
+        try:
+            write_atomic(self.path, seal(payload.encode()))
+        except OSError as error:
+            log.warning("load cache %s cannot be written: %s", self.path, error)
+            return
+        self._prune()
+
+    def _prune(self) -> None:
+        """Remove the load caches of other settings or code that no start has written for a day."""
+        assert self.path is not None
+        # Another replica may still run the other code: a day leaves it its cache through a rolling deploy.
+        limit = time.time() - STALE_AFTER
+        for other in self.path.parent.glob("*.json"):
+            try:
+                if other != self.path and other.stat().st_mtime < limit:
+                    other.unlink()
+            except OSError:
+                continue
+
+
+def _loader_salt(config: Config) -> str:
+    """A hash of the loader's code and versions, and of every setting: any change starts a new cache file."""
+    salt = hashlib.sha256(f"{LOADER_VERSION}\0{sys.version}\0{yaml.__version__}\0".encode())
+    settings = {k: v for k, v in config.as_dict().items() if k not in ("cache_dir", "content_dir")}
+    salt.update(json.dumps(settings, sort_keys=True).encode())
+    for name in _LOADER_MODULES:
+        try:
+            salt.update(Path(__file__).with_name(f"{name}.py").read_bytes())
+        except OSError:
+            salt.update(name.encode())
+    return salt.hexdigest()[:32]
+
+
+def _moment(value: datetime | None) -> list[Any] | None:
+    """A datetime as JSON: naive ISO text and its zone (an IANA name, or a fixed offset in microseconds)."""
+    if value is None:
+        return None
+    zone = value.tzinfo
+    if isinstance(zone, ZoneInfo) and zone.key and not value.fold:
+        return [value.replace(tzinfo=None).isoformat(), zone.key]
+    if isinstance(zone, timezone) and not value.fold:
+        return [value.replace(tzinfo=None).isoformat(), zone.utcoffset(None) // timedelta(microseconds=1)]
+    raise ValueError(f"cannot keep {value!r}")
+
+
+_ZONES: dict[str | int, Any] = {}
+
+
+def _unmoment(data: list[Any] | None) -> datetime | None:
+    if data is None:
+        return None
+    naive, key = data
+    zone = _ZONES.get(key)
+    if zone is None:
+        zone = _ZONES[key] = ZoneInfo(key) if isinstance(key, str) else timezone(timedelta(microseconds=key))
+    return datetime.fromisoformat(naive).replace(tzinfo=zone)
+
+
+def encode_parsed(parsed: Parsed) -> Any:
+    """A Parsed as JSON data; None (not kept) when it holds something JSON cannot carry exactly."""
+    post = parsed.post
+    try:
+        fields = None
+        if post is not None:
+            # A parsed post's updated date is its published date: finish() sets the other one.
+            assert post.updated is post.published
+            fields = [
+                post.id, post.url, post.title, _moment(post.published), post.author, list(post.tags),
+                list(post.categories), post.excerpt, post.reading_time, post.image,
+            ]  # fmt: skip
+        modified = None
+        if parsed.modified is not None:
+            modified = [_moment(parsed.modified), parsed.modified_at, _moment(parsed.published)]
+        return [fields, [[p.source, p.field, p.reason] for p in parsed.problems], modified]
+    except ValueError:
+        return None
+
+
+def decode_parsed(record: Any, source: str, digest: str) -> Parsed | None:
+    """The Parsed a record holds, or None when it does not hold one."""
+    try:
+        fields, problems, modified = record
+        post = None
+        if fields is not None:
+            id_, url, title, published, author, tags, categories, excerpt, reading_time, image = fields
+            moment = _unmoment(published)
+            post = Post(
+                source=source,
+                id=id_,
+                url=url,
+                title=title,
+                published=moment,
+                updated=moment,
+                author=author,
+                tags=_shared(tags),
+                categories=_shared(categories),
+                excerpt=excerpt,
+                reading_time=reading_time,
+                image=image,
+                digest=digest,
+            )
+        found = tuple(Problem(*problem) for problem in problems) if problems else ()
+        if modified is None:
+            return Parsed(source, post, found)
+        return Parsed(source, post, found, _unmoment(modified[0]), modified[1], _unmoment(modified[2]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+_LABELS: dict[str, str] = {}
+
+
+def _shared(labels: list[str]) -> tuple[str, ...]:
+    """One string object per label spelling across all posts (JSON gives each occurrence its own)."""
+    return tuple([_LABELS.setdefault(label, label) for label in labels])
