@@ -64,3 +64,19 @@ def posts_dir(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return write
+
+
+@pytest.fixture
+def parsed_sources(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The source of every post file parsed from now on (not taken from the load cache)."""
+    from allforces_feeds import content
+
+    parsed: list[str] = []
+    original = content.parse_post
+
+    def counting(raw: bytes, digest: str, source: str, *args: Any) -> Any:
+        parsed.append(source)
+        return original(raw, digest, source, *args)
+
+    monkeypatch.setattr(content, "parse_post", counting)
+    return parsed

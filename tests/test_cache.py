@@ -195,23 +195,16 @@ def load(cache: Path | str, content_dir: Path = CONTENT) -> content.Loaded:
 
 
 @pytest.mark.parametrize("damage", [damage_truncate, damage_flip, damage_empty])
-def test_a_damaged_load_cache_is_parsed_again(tmp_path: Path, damage, monkeypatch, caplog) -> None:
+def test_a_damaged_load_cache_is_parsed_again(tmp_path: Path, damage, parsed_sources, caplog) -> None:
     reference = load(tmp_path / "none")
     assert load(tmp_path / "cache").posts == reference.posts
     (path,) = (tmp_path / "cache" / "posts").iterdir()
     path.write_bytes(damage(path.read_bytes(), b""))
-    parsed: list[str] = []
-    original = content.parse_post
-
-    def counting(raw: bytes, digest: str, source: str, *args: object) -> content.Parsed:
-        parsed.append(source)
-        return original(raw, digest, source, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(content, "parse_post", counting)
+    parsed_sources.clear()
     with caplog.at_level(logging.WARNING, logger="allforces_feeds.content"):
         again = load(tmp_path / "cache")
     assert again.posts == reference.posts and again.problems == reference.problems
-    assert len(parsed) == len(list(content.discover(CONTENT)))
+    assert len(parsed_sources) == len(list(content.discover(CONTENT)))
     assert unseal(path.read_bytes()) is not None  # written again
 
 

@@ -143,23 +143,16 @@ def test_one_edited_post_is_the_only_one_parsed_and_rendered_again(
     reference: dict[str, bytes],
     warm_cache: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    parsed_sources: list[str],
 ) -> None:
     site, cache = tmp_path / "site", tmp_path / "cache"
     shutil.copytree(corpus, site)
     shutil.copytree(warm_cache, cache)
     newest = max((site / "_posts").iterdir())
     newest.write_text(newest.read_text(encoding="utf-8") + "\n追記：**訂正**があります。\n", encoding="utf-8")
-    parsed: list[str] = []
-    original = content.parse_post
-
-    def counting(raw: bytes, digest: str, source: str, *args: object) -> content.Parsed:
-        parsed.append(source)
-        return original(raw, digest, source, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(content, "parse_post", counting)
+    parsed_sources.clear()
     app = make(site, cache)
-    assert parsed == [f"_posts/{newest.name}"]
+    assert parsed_sources == [f"_posts/{newest.name}"]
     served = bodies(app, list(reference))
     assert renders(app) == 1
     changed = {path for path in reference if served[path] != reference[path]}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .live import Server, free_port, gunicorn
+from .live import Server, free_port, gunicorn, stop
 from .test_caching_live import Reply, send
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
@@ -103,12 +103,7 @@ def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
             wait_for_port(cached, process, log)
             yield origin, Server("127.0.0.1", direct), Server("127.0.0.1", cached)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 GZIP = {"Accept-Encoding": "gzip"}
