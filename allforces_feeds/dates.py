@@ -52,3 +52,9 @@ def rfc3339(moment: datetime) -> str:
 def http_date(moment: datetime) -> str:
     """An IMF-fixdate (RFC 9110 §5.6.7) for Last-Modified."""
     return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+def japanese_date(moment: datetime, zone: tzinfo) -> str:
+    """The date as a Japanese reader writes it, in zone: 2025年9月13日."""
+    local = moment.astimezone(zone)
+    return f"{local.year}年{local.month}月{local.day}日"

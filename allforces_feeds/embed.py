@@ -20,7 +20,7 @@ from flask import Blueprint, Response, request
 from markupsafe import Markup
 
 from .config import Config
-from .dates import rfc3339
+from .dates import japanese_date, rfc3339
 from .http import Representation
 from .index import Snapshot
 from .models import Post
@@ -190,12 +190,6 @@ def render_html(title: str, home_url: str, items: list[dict[str, Any]], dates: l
     )
 
 
-def _japanese_date(post: Post, config: Config) -> str:
-    """The publication date as a reader of the blog sees it: 2025年9月13日, in SITE_TIMEZONE."""
-    moment = post.published.astimezone(config.site_timezone)
-    return f"{moment.year}年{moment.month}月{moment.day}日"
-
-
 def build(pub: Publisher, snapshot: Snapshot, query: Query, fmt: str) -> Representation:
     """The representation of one normalized query in one format ("json" or "html")."""
     posts = select(snapshot, query)
@@ -204,7 +198,7 @@ def build(pub: Publisher, snapshot: Snapshot, query: Query, fmt: str) -> Represe
     if fmt == "json":
         body = render_json(title, home_url, items)
         return pub.representation(body, JSON_MIMETYPE, posts, (*CORS_HEADERS, CORP_HEADER))
-    dates = [_japanese_date(post, pub.config) for post in posts]
+    dates = [japanese_date(post.published, pub.config.site_timezone) for post in posts]
     body = render_html(title, home_url, items, dates, pub.config)
     headers = (("Content-Security-Policy", CONTENT_SECURITY_POLICY), ("Referrer-Policy", "no-referrer"), CORP_HEADER)
     return pub.representation(body, HTML_MIMETYPE, posts, headers)

@@ -6,7 +6,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from ..dates import rfc3339
+from ..dates import japanese_date, rfc3339
 
 HTML_MIMETYPE = "text/html; charset=utf-8"
 
@@ -19,7 +19,7 @@ _environment = Environment(
     keep_trailing_newline=True,
 )
 _environment.filters["rfc3339"] = rfc3339
-_environment.filters["ymd"] = lambda moment, zone: f"{moment.astimezone(zone):%Y年%-m月%-d日}"
+_environment.filters["ymd"] = japanese_date
 
 
 def render_page(template: str, **context: Any) -> bytes:
