@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ import yaml
 from allforces_feeds.dates import parse_date
 from allforces_feeds.slugs import quote_slug, slugify
 from bench.gen_corpus import generate
+from tests.live import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -105,12 +105,6 @@ class Run:
 
 
 # -- the service -----------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(port: int, path: str, timeout: float = REQUEST_TIMEOUT) -> tuple[int, bytes]:
     """Status and body of one GET on a fresh connection."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -148,7 +142,7 @@ def _rss_mib(pid: int) -> float:
 
 def serve_once(content: Path, cache: Path, tag_paths: list[str], log: Path) -> Run:
     """Start gunicorn, time /feed.xml, then the first request of each tag feed, read the workers' RSS, stop."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "ALLFORCES_CONTENT_DIR": str(content),
