@@ -137,7 +137,7 @@ def describe(snapshot: Snapshot, query: Query, config: Config, urls: Urls) -> tu
     title = f"{config.site_title}: {'・'.join(labels)}" if labels else config.site_title
     if len(query.filters) == 1:
         return title, urls.blog_page(*query.filters[0])
-    return title, config.site_url + "/"
+    return title, urls.home()
 
 
 def _items(pub: Publisher, posts: tuple[Post, ...]) -> list[dict[str, Any]]:
@@ -167,7 +167,9 @@ def render_json(title: str, home_url: str, items: list[dict[str, Any]]) -> bytes
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode("utf-8")
 
 
-def render_html(title: str, home_url: str, items: list[dict[str, Any]], dates: list[str], config: Config) -> bytes:
+def render_html(
+    title: str, home_url: str, items: list[dict[str, Any]], dates: list[str], config: Config, urls: Urls
+) -> bytes:
     """The list as a small page for an iframe: every value escaped by Jinja2, no script."""
     entries = [
         {
@@ -184,7 +186,7 @@ def render_html(title: str, home_url: str, items: list[dict[str, Any]], dates: l
         title=title,
         home_url=home_url,
         site_title=config.site_title,
-        site_url=config.site_url + "/",
+        site_url=urls.home(),
         items=entries,
         style=Markup(_STYLE),  # our own file, hashed into the CSP
     )
@@ -199,7 +201,7 @@ def build(pub: Publisher, snapshot: Snapshot, query: Query, fmt: str) -> Represe
         body = render_json(title, home_url, items)
         return pub.representation(body, JSON_MIMETYPE, posts, (*CORS_HEADERS, CORP_HEADER))
     dates = [japanese_date(post.published, pub.config.site_timezone) for post in posts]
-    body = render_html(title, home_url, items, dates, pub.config)
+    body = render_html(title, home_url, items, dates, pub.config, pub.urls)
     headers = (("Content-Security-Policy", CONTENT_SECURITY_POLICY), ("Referrer-Policy", "no-referrer"), CORP_HEADER)
     return pub.representation(body, HTML_MIMETYPE, posts, headers)
 

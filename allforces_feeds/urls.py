@@ -90,6 +90,10 @@ class Urls:
         """The label's page on the blog: the feed's alternate (home) link."""
         return self.config.site_url + ("/" if kind == SITE else f"/{kind}/{quote_slug(slug)}/")
 
+    def home(self) -> str:
+        """The blog's home page."""
+        return self.blog_page(SITE, "")
+
     def public(self, path: str) -> str:
         """Absolute URL of one of this service's own resources."""
         return self.config.public_url + path

@@ -52,7 +52,7 @@ def render_feeds_json(entries: list[Listing], config: Config, urls: Urls) -> byt
     """/feeds.json: every feed with scope, label, slug, item count, newest date and its URLs."""
     document = {
         "title": config.site_title,
-        "home_page_url": config.site_url + "/",
+        "home_page_url": urls.home(),
         "opml_url": urls.public("/feeds.opml"),
         "feeds": [
             {
