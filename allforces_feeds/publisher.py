@@ -7,13 +7,14 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from functools import cached_property
 from urllib.parse import unquote
 
 from .cache import RenderCache
 from .config import Config
 from .http import Representation
 from .index import Catalog, Snapshot
-from .markup import RENDERER_VERSION
+from .markup import renderer_fingerprint
 from .models import SITE, Feed, Post, Problem, Rendered
 from .render import FORMATS
 from .render.discovery import JSON_MIMETYPE, OPML_MIMETYPE, Listing, listings, render_feeds_json, render_opml
@@ -46,7 +47,7 @@ class Publisher:
         self._next_release: float = float("-inf")
         self._routes: dict[str, Builder] = {}
         self._prepared: dict[object, Representation] = {}
-        self.snapshot = catalog.snapshot(time.time())
+        self.snapshot: Snapshot
         self._advance(time.time())
 
     # -- which posts ---------------------------------------------------------------
@@ -73,10 +74,6 @@ class Publisher:
         return self.render_cache.rendered(post)
 
     # -- which format ----------------------------------------------------------------
-    def feed(self, kind: str, slug: str) -> Feed | None:
-        """The current feed of the site or of one scope."""
-        return self.current().feed(kind, slug, self.config.feed_limit, self.config.site_title)
-
     def items(self, feed: Feed) -> list[Item]:
         """The feed's posts with their rendered HTML and summaries."""
         return [Item(post, (done := self.rendered(post)).html, done.summary) for post in feed.posts]
@@ -85,20 +82,13 @@ class Publisher:
         """One feed rendered in one format."""
         return FORMATS[fmt].render(build_document(feed, self.items(feed), self.config, self.urls))
 
-    def _feed_builder(self, kind: str, slug: str, fmt: str) -> Builder:
+    def _feed_builder(self, kind: str, slug: str, render: Callable[[Feed], bytes], mimetype: str) -> Builder:
+        """A builder of one representation of a site or scope feed: a feed file or a scope page."""
+
         def build(snapshot: Snapshot) -> Representation:
             feed = snapshot.feed(kind, slug, self.config.feed_limit, self.config.site_title)
-            assert feed is not None
-            return self.representation(self.feed_body(feed, fmt), FORMATS[fmt].mimetype, feed.posts)
-
-        return build
-
-    def _scope_page_builder(self, kind: str, slug: str) -> Builder:
-        def build(snapshot: Snapshot) -> Representation:
-            feed = snapshot.feed(kind, slug, self.config.feed_limit, self.config.site_title)
-            assert feed is not None
-            body = render_scope_page(feed, self.items(feed), self.config, self.urls)
-            return self.representation(body, HTML_MIMETYPE, feed.posts)
+            assert feed is not None  # the routes come from this same snapshot
+            return self.representation(render(feed), mimetype, feed.posts)
 
         return build
 
@@ -117,12 +107,15 @@ class Publisher:
             "/feeds.opml": self._discovery_builder(lambda e: render_opml(e, config), OPML_MIMETYPE),
         }
         for feed in snapshot.feeds(config.feed_limit, config.site_title):
+            kind, slug = feed.kind, feed.slug
             for fmt in FORMAT_FILES:
-                path = urls.feed_path(feed.kind, feed.slug, fmt)
-                routes[wsgi_path(path)] = self._feed_builder(feed.kind, feed.slug, fmt)
-            if feed.kind != SITE:
-                page = wsgi_path(urls.scope_path(feed.kind, feed.slug))
-                routes[page] = self._scope_page_builder(feed.kind, feed.slug)
+                routes[wsgi_path(urls.feed_path(kind, slug, fmt))] = self._feed_builder(
+                    kind, slug, lambda f, fmt=fmt: self.feed_body(f, fmt), FORMATS[fmt].mimetype
+                )
+            if kind != SITE:
+                routes[wsgi_path(urls.scope_path(kind, slug))] = self._feed_builder(
+                    kind, slug, lambda f: render_scope_page(f, self.items(f), config, urls), HTML_MIMETYPE
+                )
         return routes
 
     # -- HTTP ---------------------------------------------------------------------------
@@ -153,9 +146,10 @@ class Publisher:
             found = None if build is None else self.prepared(path_info, build)
         return found
 
+    @cached_property
     def fingerprint(self) -> str:
-        """A hash of the configuration and every loaded post's bytes: equal means equal output."""
-        digest = hashlib.sha256(RENDERER_VERSION.encode())
+        """A hash of the renderer, the configuration and every loaded post's bytes: equal means equal output."""
+        digest = hashlib.sha256(renderer_fingerprint().encode())
         digest.update(json.dumps(self.config.as_dict(), sort_keys=True).encode())
         for post in self.catalog.posts:
             digest.update(f"{post.source}\0{post.digest}\n".encode())

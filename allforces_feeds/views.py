@@ -102,5 +102,5 @@ def healthz() -> Response:
         scheduled=len(pub.catalog.posts) - len(snapshot.posts),
         feeds=len(feeds) * len(FORMAT_FILES),
         problems=len(pub.problems),
-        fingerprint=pub.fingerprint(),
+        fingerprint=pub.fingerprint,
     )
