@@ -123,13 +123,6 @@ def select(snapshot: Snapshot, query: Query) -> tuple[Post, ...]:
     return posts[: query.limit]
 
 
-def web_url(url: str | None) -> str | None:
-    """The URL when it is an absolute http(s) URL, else None: nothing else becomes a link or an image."""
-    if url and url.lower().startswith(("https://", "http://")):
-        return url
-    return None
-
-
 def describe(snapshot: Snapshot, query: Query, config: Config, urls: Urls) -> tuple[str, str]:
     """The list's title ("ALLFORCES: AI・投資分析") and the blog page it comes from."""
     scopes = [snapshot.scope(kind, slug) for kind, slug in query.filters]
@@ -151,7 +144,7 @@ def _items(pub: Publisher, posts: tuple[Post, ...]) -> list[dict[str, Any]]:
             "tags": list(post.tags),
             "categories": list(post.categories),
             "author": post.author,
-            "image": web_url(post.image),
+            "image": post.image,  # content.py keeps only http(s) images
             "reading_time": post.reading_time,
         }
         for post in posts
