@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .models import Problem
+
 
 class ConfigError(Exception):
     """A setting has a value the service cannot run with."""
@@ -14,10 +16,8 @@ class ConfigError(Exception):
 
 
 class ContentError(Exception):
-    """A post cannot be served; the message names the file, the field and the reason."""
+    """A post cannot be served: carries the Problem (file, field, reason) that says why."""
 
     def __init__(self, source: str, field: str, reason: str) -> None:
-        super().__init__(f"{source}: {field}: {reason}")
-        self.source = source
-        self.field = field
-        self.reason = reason
+        self.problem = Problem(source, field, reason)
+        super().__init__(str(self.problem))

@@ -1,25 +1,15 @@
-"""The immutable index: visible posts newest first, and every tag, category and author scope."""
+"""The immutable index: visible posts newest first and every scope; the one place that knows "now"."""
 
 from __future__ import annotations
 
 import bisect
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .models import SCOPE_KINDS, SITE, Feed, Post, Problem
+from .models import SCOPE_KINDS, SITE, Post, Problem, Scope
 from .slugs import slugify
-
-
-@dataclass(frozen=True)
-class Scope:
-    """One tag, category or author: its slug, its label and its posts, newest first."""
-
-    kind: str
-    slug: str
-    label: str
-    posts: tuple[Post, ...]
 
 
 def _label_for(spellings: Counter[str]) -> str:
@@ -31,11 +21,16 @@ def _label_for(spellings: Counter[str]) -> str:
 class Snapshot:
     """Everything visible at one moment; built once per set of visible posts."""
 
-    posts: tuple[Post, ...]
+    site: Scope
     scopes: dict[str, dict[str, Scope]]
 
+    @property
+    def posts(self) -> tuple[Post, ...]:
+        """Every visible post, newest first."""
+        return self.site.posts
+
     @classmethod
-    def build(cls, posts: tuple[Post, ...]) -> Snapshot:
+    def build(cls, posts: tuple[Post, ...], site_title: str) -> Snapshot:
         """Group posts (already newest first) into scopes, slugs in code point order."""
         scopes: dict[str, dict[str, Scope]] = {}
         for kind in SCOPE_KINDS:
@@ -49,59 +44,52 @@ class Snapshot:
             scopes[kind] = {
                 slug: Scope(kind, slug, _label_for(spellings[slug]), tuple(members[slug])) for slug in sorted(members)
             }
-        return cls(posts=posts, scopes=scopes)
+        return cls(site=Scope(SITE, "", site_title, posts), scopes=scopes)
 
     def scope(self, kind: str, slug: str) -> Scope | None:
-        """A tag, category or author scope by its canonical slug."""
+        """The site (kind SITE) or a tag, category or author scope by its canonical slug."""
+        if kind == SITE:
+            return self.site
         return self.scopes.get(kind, {}).get(slug)
 
-    def feed(self, kind: str, slug: str, limit: int, site_title: str) -> Feed | None:
-        """The newest `limit` posts of the site or of one scope; None for an unknown scope."""
-        if kind == SITE:
-            return Feed(SITE, "", site_title, self.posts[:limit], len(self.posts))
-        scope = self.scope(kind, slug)
-        if scope is None:
-            return None
-        return Feed(kind, slug, scope.label, scope.posts[:limit], len(scope.posts))
-
-    def feeds(self, limit: int, site_title: str) -> list[Feed]:
-        """Every feed the service offers: the site's first, then each scope kind in order."""
-        feeds = [self.feed(SITE, "", limit, site_title)]
+    def all_scopes(self) -> Iterator[Scope]:
+        """Every scope with feeds: the site first, then each scope kind in table order, slugs sorted."""
+        yield self.site
         for kind in SCOPE_KINDS:
-            feeds.extend(self.feed(kind, slug, limit, site_title) for slug in self.scopes[kind])
-        return [f for f in feeds if f is not None]
+            yield from self.scopes[kind].values()
 
 
 class Catalog:
-    """All loaded posts; hands out the Snapshot of what is visible now (scheduled posts appear)."""
+    """All loaded posts; hands out the Snapshot of what is visible at a moment (scheduled posts appear)."""
 
-    def __init__(self, posts: Iterable[Post]) -> None:
+    def __init__(self, posts: Iterable[Post], site_title: str) -> None:
         self.posts: tuple[Post, ...] = tuple(sorted(posts, key=lambda p: p.sort_key))
+        self.site_title = site_title
         # Publication instants, oldest first, to count how many posts are visible at a moment.
         self._instants = sorted(p.published.timestamp() for p in self.posts)
         self._lock = threading.Lock()
-        self._cached: tuple[int, Snapshot] | None = None
-
-    def generation(self, now: float) -> int:
-        """How many posts are published at `now`; it changes exactly when a scheduled post appears."""
-        return bisect.bisect_right(self._instants, now)
-
-    def next_release(self, now: float) -> float | None:
-        """When the next scheduled post appears, or None."""
-        position = bisect.bisect_right(self._instants, now)
-        return self._instants[position] if position < len(self._instants) else None
+        # The snapshot in force, its post count, and the span [since, until) in which it is what is visible.
+        self._cached: tuple[float, float, int, Snapshot] | None = None
 
     def snapshot(self, now: float) -> Snapshot:
-        """The snapshot of posts published at `now`, built once per generation."""
-        generation = self.generation(now)
+        """The snapshot of posts published at `now`, built once per set of visible posts."""
         cached = self._cached
-        if cached is not None and cached[0] == generation:
-            return cached[1]
+        if cached is not None and cached[0] <= now < cached[1]:
+            return cached[3]
         with self._lock:
-            visible = tuple(p for p in self.posts if p.published.timestamp() <= now)
-            snapshot = Snapshot.build(visible)
-            self._cached = (generation, snapshot)
-            return snapshot
+            count = bisect.bisect_right(self._instants, now)
+            since = self._instants[count - 1] if count else float("-inf")
+            until = self._instants[count] if count < len(self._instants) else float("inf")
+            cached = self._cached
+            if cached is None or cached[2] != count:
+                visible = tuple(p for p in self.posts if p.published.timestamp() <= now)
+                cached = (since, until, count, Snapshot.build(visible, self.site_title))
+            self._cached = (since, until, count, cached[3])
+            return cached[3]
+
+    def scheduled(self, now: float) -> int:
+        """How many posts are dated after `now`."""
+        return len(self.posts) - bisect.bisect_right(self._instants, now)
 
     def collisions(self) -> list[Problem]:
         """Labels written differently that share one slug, and so one feed."""

@@ -1,14 +1,44 @@
-"""Plain, immutable data: posts as loaded, their rendered form, and feeds."""
+"""Plain, immutable data shared by every stage: scope kinds, posts, their bodies, scopes and problems."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import NamedTuple
 
-# URL segment of each scope that has its own feeds (CONTRACT.md, Feeds).
-SCOPE_KINDS: tuple[str, ...] = ("tags", "categories", "authors")
 SITE = "site"
+
+
+@dataclass(frozen=True)
+class ScopeKind:
+    """A kind of scope with feeds of its own: its URL segment, query name, Post field and Japanese name."""
+
+    name: str
+    singular: str
+    field: str
+    title: str
+
+
+# The one table of scope kinds (CONTRACT.md, Feeds): URL segment -> kind, in the order pages list them.
+SCOPE_KINDS: dict[str, ScopeKind] = {
+    kind.name: kind
+    for kind in (
+        ScopeKind("tags", "tag", "tags", "タグ"),
+        ScopeKind("categories", "category", "categories", "カテゴリー"),
+        ScopeKind("authors", "author", "authors", "著者"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A content problem: the file, the field and the reason."""
+
+    source: str
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.field}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -35,17 +65,19 @@ class Post:
         """Newest first, ties broken by URL (CONTRACT.md, Feeds)."""
         return (-self.published.timestamp(), self.url)
 
-    def labels(self, kind: str) -> tuple[str, ...]:
-        """The post's labels in one scope kind."""
-        if kind == "tags":
-            return self.tags
-        if kind == "categories":
-            return self.categories
+    @property
+    def authors(self) -> tuple[str, ...]:
+        """The post's author as a scope's labels."""
         return (self.author,)
+
+    def labels(self, kind: str) -> tuple[str, ...]:
+        """The post's labels in one scope kind; an unknown kind is a KeyError, never a guess."""
+        labels: tuple[str, ...] = getattr(self, SCOPE_KINDS[kind].field)
+        return labels
 
 
 @dataclass(frozen=True)
-class Rendered:
+class Body:
     """A post's body as sanitized HTML and its plain-text summary."""
 
     html: str
@@ -53,34 +85,26 @@ class Rendered:
 
 
 @dataclass(frozen=True)
-class Problem:
-    """A content problem: the file, the field and the reason."""
-
-    source: str
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.field}: {self.reason}"
-
-
-@dataclass(frozen=True)
-class Feed:
-    """What one feed holds: its scope, label and newest posts."""
+class Scope:
+    """The site or one tag, category or author: its slug, label and every post, newest first."""
 
     kind: str
     slug: str
     label: str
     posts: tuple[Post, ...]
-    total: int
+
+    def latest(self, limit: int) -> tuple[Post, ...]:
+        """The newest `limit` posts: what the scope's feeds hold."""
+        return self.posts[:limit]
 
 
-class Parsed(NamedTuple):
+@dataclass(frozen=True)
+class Parsed:
     """What one file's bytes give, but for the one check that depends on when it is loaded.
 
     A valid last_modified_at not before the post's date is kept as `modified`: it becomes the post's
-    updated date unless it is in the future when the post is loaded; then the problem is reported,
-    at `modified_at` among the file's problems, where reading the file found it.
+    updated date unless it is in the future at load time; then the problem is reported at
+    `modified_at` among the file's problems, where reading the file found it.
     """
 
     source: str
@@ -88,18 +112,13 @@ class Parsed(NamedTuple):
     problems: tuple[Problem, ...] = ()
     modified: datetime | None = None
     modified_at: int = 0
-    published: datetime | None = None
 
-    def finish(self, problems: list[Problem]) -> Post | None:
-        """Report this file's problems into `problems`; return the post as of now, or None."""
-        post = self.post
-        if self.modified is None or self.published is None:
-            problems.extend(self.problems)
-            return post
+    def finish(self, now: datetime) -> tuple[Post | None, list[Problem]]:
+        """The post as of `now` and the file's problems, in the order reading found them."""
         found = list(self.problems)
-        if self.modified > datetime.now(self.published.tzinfo):
+        if self.modified is None or self.post is None:
+            return self.post, found
+        if self.modified > now:
             found.insert(self.modified_at, Problem(self.source, "last_modified_at", "in the future; ignored"))
-        elif post is not None:
-            post = replace(post, updated=self.modified)
-        problems.extend(found)
-        return post
+            return self.post, found
+        return replace(self.post, updated=self.modified), found

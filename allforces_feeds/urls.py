@@ -24,8 +24,6 @@ _PLACEHOLDER = re.compile(
 # Jekyll's URL.escape_path keeps RFC 3986 sub-delims and ":@" (pchar) as they are.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
-FORMAT_FILES: dict[str, str] = {"rss": "feed.xml", "atom": "atom.xml", "json": "feed.json"}
-
 
 def permalink_path(pattern: str, published: datetime, categories: tuple[str, ...], title: str) -> str:
     """Expand a Jekyll permalink pattern as Jekyll does: lower-cased categories, escaped values."""
@@ -74,13 +72,13 @@ class Urls:
         """Path of a scope's own folder here: "/" for the site, "/tags/<slug>/" for a tag."""
         return "/" if kind == SITE else f"/{kind}/{quote_slug(slug)}/"
 
-    def feed_path(self, kind: str, slug: str, fmt: str) -> str:
-        """Canonical path of one feed in one format."""
-        return self.scope_path(kind, slug) + FORMAT_FILES[fmt]
+    def feed_path(self, kind: str, slug: str, filename: str) -> str:
+        """Canonical path of one feed file ("feed.xml", "atom.xml", "feed.json") of a scope."""
+        return self.scope_path(kind, slug) + filename
 
-    def feed(self, kind: str, slug: str, fmt: str) -> str:
-        """Absolute URL of one feed in one format."""
-        return self.public(self.feed_path(kind, slug, fmt))
+    def feed(self, kind: str, slug: str, filename: str) -> str:
+        """Absolute URL of one feed file of a scope."""
+        return self.public(self.feed_path(kind, slug, filename))
 
     def page(self, kind: str, slug: str) -> str:
         """Absolute URL of a scope's human page here."""

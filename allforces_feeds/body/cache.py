@@ -1,6 +1,6 @@
-"""Rendered post bodies: in memory, and in CACHE_DIR so that renderings outlive restarts and are shared.
+"""The body cache: each post's HTML and summary, in memory and in CACHE_DIR (outliving restarts, shared).
 
-Each rendering is one file, `CACHE_DIR/render/<k[:2]>/<k>`, where k hashes everything that shapes it: the
+Each body is one file, `CACHE_DIR/render/<k[:2]>/<k>`, where k hashes everything that shapes it: the
 renderer (version, libraries, code), the settings it uses and the SHA-256 of the post file's bytes. A key
 never names two different renderings, so entries are never invalidated, only added; a file is written
 under a temporary name and renamed into place, so workers and replicas sharing the folder read either
@@ -16,12 +16,12 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from .config import Config
-from .content import read_source
-from .errors import ContentError
-from .markup import render, renderer_fingerprint
-from .models import Post, Rendered
-from .sealed import seal, unseal, write_atomic
+from ..config import Config
+from ..errors import ContentError
+from ..load.parse import read_source
+from ..models import Body, Post
+from ..sealed import seal, unseal, write_atomic
+from .markdown import fingerprint, make_body
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +31,14 @@ log = logging.getLogger(__name__)
 MEMORY_ENTRIES = 1024
 
 
-class RenderCache:
-    """Renders each post once: key = renderer, settings that shape the HTML, the file's bytes."""
+class BodyCache:
+    """Makes each post's body once: key = body code and libraries, settings that shape the HTML, the file's bytes."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._salt = f"{renderer_fingerprint()}\0{config.site_url}\0{config.excerpt_length}"
+        self._salt = f"{fingerprint()}\0{config.site_url}\0{config.excerpt_length}"
         self._folder: Path | None = None if config.cache_dir is None else config.cache_dir / "render"
-        self._memory: OrderedDict[str, Rendered] = OrderedDict()
+        self._memory: OrderedDict[str, Body] = OrderedDict()
         self._lock = threading.Lock()
         # What happened, for tests and logs: renders made, entries read from disk, entries found damaged.
         self.renders = 0
@@ -53,7 +53,7 @@ class RenderCache:
         """Where the entry of this key lives, or None without CACHE_DIR."""
         return None if self._folder is None else self._folder / key[:2] / key
 
-    def rendered(self, post: Post) -> Rendered:
+    def body(self, post: Post) -> Body:
         """The post's HTML and summary: from memory, from CACHE_DIR, or rendered now and kept in both."""
         key = self.key(post.digest)
         found = self._recall(key)
@@ -64,21 +64,21 @@ class RenderCache:
         except (OSError, ContentError) as error:
             # The file was readable at startup; serve the post without a body rather than fail the feed.
             log.error("%s cannot be read back for rendering (%s); its item has no content", post.source, error)
-            return Rendered(html="", summary=post.excerpt or "")
+            return Body(html="", summary=post.excerpt or "")
         if source.digest != post.digest:
             log.warning("%s changed since it was loaded: its new text is served; restart to reload it", post.source)
             key = self.key(source.digest)
             found = self._recall(key)
             if found is not None:
                 return found
-        found = render(source.body, source.excerpt, self.config.site_url, self.config.excerpt_length)
+        found = make_body(source.body, source.excerpt, self.config.site_url, self.config.excerpt_length)
         self.renders += 1
         self._remember(key, found)
         self._store(key, found)
         return found
 
     # -- memory -----------------------------------------------------------------------------------
-    def _recall(self, key: str) -> Rendered | None:
+    def _recall(self, key: str) -> Body | None:
         with self._lock:
             found = self._memory.get(key)
             if found is not None:
@@ -90,14 +90,14 @@ class RenderCache:
             self._remember(key, found)
         return found
 
-    def _remember(self, key: str, rendered: Rendered) -> None:
+    def _remember(self, key: str, rendered: Body) -> None:
         with self._lock:
             self._memory[key] = rendered
             while len(self._memory) > MEMORY_ENTRIES:
                 self._memory.popitem(last=False)
 
     # -- CACHE_DIR ----------------------------------------------------------------------------------
-    def _load(self, key: str) -> Rendered | None:
+    def _load(self, key: str) -> Body | None:
         """The entry of this key when it is whole and is this key's; None otherwise."""
         path = self.path(key)
         if path is None:
@@ -110,14 +110,14 @@ class RenderCache:
         try:
             entry = json.loads(payload) if payload is not None else None
             if entry is not None and entry["key"] == key:
-                return Rendered(html=entry["html"], summary=entry["summary"])
+                return Body(html=entry["html"], summary=entry["summary"])
         except (ValueError, KeyError, TypeError):
             pass
         self.rejected += 1
-        log.warning("render cache entry %s is damaged; rendering the post again", path)
+        log.warning("body cache entry %s is damaged; rendering the post again", path)
         return None
 
-    def _store(self, key: str, rendered: Rendered) -> None:
+    def _store(self, key: str, rendered: Body) -> None:
         path = self.path(key)
         if path is None:
             return
@@ -126,4 +126,4 @@ class RenderCache:
             write_atomic(path, seal(payload.encode()))
         except OSError as error:
             # A read-only or full disk makes restarts slower, never a request fail.
-            log.warning("render cache entry %s cannot be written: %s", path, error)
+            log.warning("body cache entry %s cannot be written: %s", path, error)

@@ -7,13 +7,12 @@ ZWJ sequence such as 👨‍👩‍👧, a flag, or a base letter from its combi
 
 from __future__ import annotations
 
-import unicodedata
 from html.parser import HTMLParser
 
 import regex
 
-# \s in `regex` is Unicode white space, the ideographic space U+3000 included.
-_WHITESPACE = regex.compile(r"\s+")
+from ..text import plain
+
 _GRAPHEME = regex.compile(r"\X")
 ELLIPSIS = "…"
 # Japanese sentences end with 。！？; ASCII !? end one only before white space or the end
@@ -32,11 +31,6 @@ _BLOCKS = frozenset(
     "address article aside blockquote br dd details div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
     "header hr li main nav ol p pre section summary table td th tr ul".split()
 )
-
-
-def plain(text: str) -> str:
-    """NFC with every run of white space collapsed to one space, trimmed."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
 class _TextExtractor(HTMLParser):

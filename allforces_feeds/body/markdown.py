@@ -1,4 +1,4 @@
-"""Markdown to sanitized HTML, and the summary taken from it."""
+"""A post's Markdown body -> sanitized HTML and the summary taken from it."""
 
 from __future__ import annotations
 
@@ -13,21 +13,21 @@ import markdown
 import nh3
 import regex
 
+from ..models import Body
 from .excerpts import summarize
-from .models import Rendered
 from .sanitize import sanitize
 
-# Bump when the HTML this module writes changes: it is part of every cache key.
+# Bump when the HTML this module writes changes: it is part of every body cache key.
 RENDERER_VERSION = "1"
 MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
-# The modules whose code shapes a rendering; their bytes are part of every cache key, so that an edited
-# sanitizer or excerpt rule can never serve renderings made by the old code, bumped version or not.
-_RENDERER_MODULES = ("markup", "sanitize", "excerpts")
+# The modules whose code shapes a body; their bytes are part of every cache key, so that an edited
+# sanitizer or excerpt rule can never serve bodies made by the old code, bumped version or not.
+_BODY_MODULES = ("markdown", "sanitize", "excerpts")
 _local = threading.local()
 
 
 @cache
-def renderer_fingerprint() -> str:
+def fingerprint() -> str:
     """RENDERER_VERSION, the versions of every library that shapes the HTML, and this code's own bytes."""
     digest = hashlib.sha256(
         "\0".join(
@@ -42,7 +42,7 @@ def renderer_fingerprint() -> str:
             )
         ).encode()
     )
-    for name in _RENDERER_MODULES:
+    for name in _BODY_MODULES:
         try:
             digest.update(Path(__file__).with_name(f"{name}.py").read_bytes())
         except OSError:
@@ -58,11 +58,11 @@ def _converter() -> markdown.Markdown:
     return converter
 
 
-def render(body: str, excerpt: str | None, base_url: str, excerpt_length: int) -> Rendered:
-    """A post's Markdown body as sanitized HTML, and its summary (the front matter excerpt wins)."""
+def make_body(text: str, excerpt: str | None, base_url: str, excerpt_length: int) -> Body:
+    """A post's Markdown as sanitized HTML, and its summary (the front matter excerpt wins)."""
     converter = _converter()
     try:
-        html = sanitize(converter.convert(body), base_url)
+        html = sanitize(converter.convert(text), base_url)
     finally:
         converter.reset()
-    return Rendered(html=html, summary=summarize(excerpt, html, excerpt_length))
+    return Body(html=html, summary=summarize(excerpt, html, excerpt_length))

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import time
+from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,18 +19,21 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .config import Config
-from .models import Parsed, Post, Problem
-from .sealed import seal, unseal, write_atomic
+from ..config import Config
+from ..models import Parsed, Post, Problem
+from ..sealed import seal, unseal, write_atomic
 
 log = logging.getLogger(__name__)
 
 # Bump when what a file's bytes give changes in a way the code fingerprint below would miss.
-LOADER_VERSION = "2"
+LOADER_VERSION = "3"
 # A load cache that no start has written for this long (seconds) belongs to settings or code gone by.
 STALE_AFTER = 86400
-# The modules whose code shapes a loaded post: their bytes are part of the load cache's name.
-_LOADER_MODULES = ("content", "dates", "errors", "excerpts", "models", "slugs", "urls")
+# The modules whose code shapes a loaded post (relative to the package): their bytes name the load cache.
+_PACKAGE = Path(__file__).resolve().parent.parent
+_LOADER_MODULES = (
+    "load/parse.py", "load/fields.py", "dates.py", "errors.py", "models.py", "slugs.py", "text.py", "urls.py",
+)  # fmt: skip
 
 
 class LoadCache:
@@ -87,7 +91,7 @@ def _loader_salt(config: Config) -> str:
     salt.update(json.dumps(settings, sort_keys=True).encode())
     for name in _LOADER_MODULES:
         try:
-            salt.update(Path(__file__).with_name(f"{name}.py").read_bytes())
+            salt.update((_PACKAGE / name).read_bytes())
         except OSError:
             salt.update(name.encode())
     return salt.hexdigest()[:32]
@@ -118,53 +122,47 @@ def _unmoment(data: list[Any] | None) -> datetime | None:
     return datetime.fromisoformat(naive).replace(tzinfo=zone)
 
 
+# A record holds a Post's fields in the dataclass's order, but for those the loader knows otherwise:
+# the file's source and digest are the record's key, and a parsed post's updated date is its published one.
+_RECORDED = tuple(f.name for f in fields(Post) if f.name not in ("source", "digest", "updated"))
+
+
 def encode_parsed(parsed: Parsed) -> Any:
     """A Parsed as JSON data; None (not kept) when it holds something JSON cannot carry exactly."""
     post = parsed.post
     try:
-        fields = None
+        values = None
         if post is not None:
-            # A parsed post's updated date is its published date: finish() sets the other one.
+            # finish() sets the updated date at load time; a parsed post's is its published date.
             assert post.updated is post.published
-            fields = [
-                post.id, post.url, post.title, _moment(post.published), post.author, list(post.tags),
-                list(post.categories), post.excerpt, post.reading_time, post.image,
-            ]  # fmt: skip
-        modified = None
-        if parsed.modified is not None:
-            modified = [_moment(parsed.modified), parsed.modified_at, _moment(parsed.published)]
-        return [fields, [[p.source, p.field, p.reason] for p in parsed.problems], modified]
+            values = [_encode_value(getattr(post, name)) for name in _RECORDED]
+        modified = None if parsed.modified is None else [_moment(parsed.modified), parsed.modified_at]
+        return [values, [[p.source, p.field, p.reason] for p in parsed.problems], modified]
     except ValueError:
         return None
+
+
+def _encode_value(value: Any) -> Any:
+    """One Post field as JSON data: dates as _moment(), label tuples as lists."""
+    if isinstance(value, datetime):
+        return _moment(value)
+    return list(value) if isinstance(value, tuple) else value
 
 
 def decode_parsed(record: Any, source: str, digest: str) -> Parsed | None:
     """The Parsed a record holds, or None when it does not hold one."""
     try:
-        fields, problems, modified = record
+        values, problems, modified = record
         post = None
-        if fields is not None:
-            id_, url, title, published, author, tags, categories, excerpt, reading_time, image = fields
-            moment = _unmoment(published)
-            post = Post(
-                source=source,
-                id=id_,
-                url=url,
-                title=title,
-                published=moment,
-                updated=moment,
-                author=author,
-                tags=_shared(tags),
-                categories=_shared(categories),
-                excerpt=excerpt,
-                reading_time=reading_time,
-                image=image,
-                digest=digest,
-            )
+        if values is not None:
+            data = dict(zip(_RECORDED, values, strict=True))
+            data["published"] = _unmoment(data["published"])
+            data["tags"], data["categories"] = _shared(data["tags"]), _shared(data["categories"])
+            post = Post(source=source, digest=digest, updated=data["published"], **data)
         found = tuple(Problem(*problem) for problem in problems) if problems else ()
         if modified is None:
             return Parsed(source, post, found)
-        return Parsed(source, post, found, _unmoment(modified[0]), modified[1], _unmoment(modified[2]))
+        return Parsed(source, post, found, _unmoment(modified[0]), modified[1])
     except (KeyError, TypeError, ValueError):
         return None
 

@@ -1,27 +1,30 @@
-"""The renderer registry: each feed format's renderer and content type, keyed by format name."""
+"""Every output the service writes; here, the one table of feed formats and the entry point to render a feed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from .document import FeedDocument
-from .jsonfeed import MIMETYPE as JSON_MIMETYPE
+from ..config import Config
+from ..models import Scope
+from ..urls import Urls
+from .document import FeedFormat, Item, build_document
 from .jsonfeed import render_json
-from .xml import ATOM_MIMETYPE, RSS_MIMETYPE, render_atom, render_rss
+from .rss_atom import render_xml
 
-
-@dataclass(frozen=True)
-class FeedFormat:
-    """A feed format: its name, content type and renderer."""
-
-    name: str
-    mimetype: str
-    render: Callable[[FeedDocument], bytes]
-
-
+# The one table of feed formats (CONTRACT.md, Feeds): name -> file name, media type, label, renderer.
 FORMATS: dict[str, FeedFormat] = {
-    "rss": FeedFormat("rss", RSS_MIMETYPE, render_rss),
-    "atom": FeedFormat("atom", ATOM_MIMETYPE, render_atom),
-    "json": FeedFormat("json", JSON_MIMETYPE, render_json),
+    fmt.name: fmt
+    for fmt in (
+        FeedFormat("rss", "feed.xml", "application/rss+xml", "RSS", render_xml),
+        FeedFormat("atom", "atom.xml", "application/atom+xml", "Atom", render_xml),
+        FeedFormat("json", "feed.json", "application/feed+json", "JSON Feed", render_json),
+    )
 }
+
+
+def feed_urls(scope: Scope, urls: Urls) -> dict[str, str]:
+    """The scope's feed URL in every format, by format name."""
+    return {fmt.name: urls.feed(scope.kind, scope.slug, fmt.file) for fmt in FORMATS.values()}
+
+
+def render_feed(scope: Scope, items: list[Item], fmt: FeedFormat, config: Config, urls: Urls) -> bytes:
+    """One scope's feed, of these items (its newest posts), in one format."""
+    return fmt.render(build_document(scope, items, feed_urls(scope, urls), config, urls), fmt)

@@ -6,46 +6,58 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
-from xml.sax.saxutils import quoteattr
+
+from lxml import etree
 
 from ..config import Config
 from ..dates import rfc3339
 from ..index import Snapshot
-from ..models import SITE, Feed
-from ..urls import FORMAT_FILES, Urls
-from .document import SCOPE_NAMES, feed_title, last_modified
+from ..models import SCOPE_KINDS, SITE, Scope
+from ..urls import Urls
+from . import feed_urls
+from .document import feed_title, last_modified
 
 JSON_MIMETYPE = "application/json; charset=utf-8"
 # OPML 2.0 (http://opml.org/spec2.opml) has no registered type; text/x-opml is what readers expect.
 OPML_MIMETYPE = "text/x-opml; charset=utf-8"
-SCOPE_TITLES = {SITE: "サイト全体", **{kind: f"{name}別" for kind, name in SCOPE_NAMES.items()}}
+SCOPE_TITLES = {SITE: "サイト全体", **{kind.name: f"{kind.title}別" for kind in SCOPE_KINDS.values()}}
 
 
 @dataclass(frozen=True)
 class Listing:
-    """One feed as discovery shows it: scope, label, counts, dates and URLs."""
+    """One feed as discovery shows it: scope, title, counts, dates and URLs."""
 
-    feed: Feed
+    scope: Scope
     title: str
+    items: int
     updated: datetime
     urls: dict[str, str]
     page: str
     home: str
 
+    @property
+    def total(self) -> int:
+        """How many posts the scope has in all."""
+        return len(self.scope.posts)
+
 
 def listings(snapshot: Snapshot, config: Config, urls: Urls) -> list[Listing]:
     """Every feed the service offers, site first, then tags, categories and authors by slug."""
-    return [
-        Listing(
-            feed=feed,
-            title=feed_title(feed, config),
-            updated=last_modified(feed.posts),
-            urls={fmt: urls.feed(feed.kind, feed.slug, fmt) for fmt in FORMAT_FILES},
-            page=urls.page(feed.kind, feed.slug),
-            home=urls.blog_page(feed.kind, feed.slug),
+    found = []
+    for scope in snapshot.all_scopes():
+        latest = scope.latest(config.feed_limit)
+        found.append(
+            Listing(
+                scope=scope,
+                title=feed_title(scope, config),
+                items=len(latest),
+                updated=last_modified(latest),
+                urls=feed_urls(scope, urls),
+                page=urls.page(scope.kind, scope.slug),
+                home=urls.blog_page(scope.kind, scope.slug),
+            )
         )
-        for feed in snapshot.feeds(config.feed_limit, config.site_title)
-    ]
+    return found
 
 
 def render_feeds_json(entries: list[Listing], config: Config, urls: Urls) -> bytes:
@@ -56,12 +68,12 @@ def render_feeds_json(entries: list[Listing], config: Config, urls: Urls) -> byt
         "opml_url": urls.public("/feeds.opml"),
         "feeds": [
             {
-                "scope": entry.feed.kind,
-                "label": entry.feed.label,
-                "slug": entry.feed.slug,
+                "scope": entry.scope.kind,
+                "label": entry.scope.label,
+                "slug": entry.scope.slug,
                 "title": entry.title,
-                "items": len(entry.feed.posts),
-                "posts": entry.feed.total,
+                "items": entry.items,
+                "posts": entry.total,
                 "updated": rfc3339(entry.updated),
                 "page_url": entry.page,
                 "urls": entry.urls,
@@ -73,32 +85,21 @@ def render_feeds_json(entries: list[Listing], config: Config, urls: Urls) -> byt
 
 
 def render_opml(entries: list[Listing], config: Config) -> bytes:
-    """/feeds.opml: OPML 2.0, one outline per scope holding one RSS outline per feed."""
+    """/feeds.opml: OPML 2.0, one outline per scope kind holding one RSS outline per feed."""
+    opml = etree.Element("opml", version="2.0")
+    head = etree.SubElement(opml, "head")
+    etree.SubElement(head, "title").text = f"{config.site_title} のフィード一覧"
     updated = max((entry.updated for entry in entries), default=None)
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<opml version="2.0">',
-        "  <head>",
-        f"    <title>{_text(config.site_title)} のフィード一覧</title>",
-    ]
     if updated is not None:
-        # The newest post's date, never "now": identical content gives identical bytes.
-        lines.append(f"    <dateModified>{format_datetime(updated, usegmt=False)}</dateModified>")
-    lines += ["  </head>", "  <body>"]
+        # The newest post's date, never "now": identical content gives identical bytes (OPML 2.0: RFC 822 dates).
+        etree.SubElement(head, "dateModified").text = format_datetime(updated, usegmt=False)
+    body = etree.SubElement(opml, "body")
     for kind, title in SCOPE_TITLES.items():
-        group = [entry for entry in entries if entry.feed.kind == kind]
+        group = [entry for entry in entries if entry.scope.kind == kind]
         if not group:
             continue
-        lines.append(f"    <outline text={quoteattr(title)}>")
+        outline = etree.SubElement(body, "outline", text=title)
         for entry in group:
-            lines.append(
-                f'      <outline type="rss" text={quoteattr(entry.title)} title={quoteattr(entry.title)}'
-                f" xmlUrl={quoteattr(entry.urls['rss'])} htmlUrl={quoteattr(entry.home)}/>"
-            )
-        lines.append("    </outline>")
-    lines += ["  </body>", "</opml>", ""]
-    return "\n".join(lines).encode("utf-8")
-
-
-def _text(value: str) -> str:
-    return quoteattr(value)[1:-1]
+            attributes = {"type": "rss", "text": entry.title, "title": entry.title}
+            etree.SubElement(outline, "outline", attributes, xmlUrl=entry.urls["rss"], htmlUrl=entry.home)
+    return etree.tostring(opml, encoding="UTF-8", xml_declaration=True, pretty_print=True)

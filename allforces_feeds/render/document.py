@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..config import Config
-from ..models import SITE, Feed, Post
-from ..urls import FORMAT_FILES, Urls
+from ..models import SCOPE_KINDS, SITE, Post, Scope
+from ..urls import Urls
 
 # The feed-level date of a feed with no items: a fixed instant, never "now".
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SCOPE_NAMES = {"tags": "タグ", "categories": "カテゴリー", "authors": "著者"}
 
 
 @dataclass(frozen=True)
 class Item:
-    """A post with its rendered body and summary."""
+    """A post with its body's HTML and summary."""
 
     post: Post
     html: str
@@ -27,7 +27,7 @@ class Item:
 class FeedDocument:
     """One feed, ready for any format."""
 
-    feed: Feed
+    scope: Scope
     title: str
     description: str
     language: str
@@ -42,34 +42,52 @@ class FeedDocument:
     items: tuple[Item, ...]
 
 
+@dataclass(frozen=True)
+class FeedFormat:
+    """A feed format: its name, file name, media type, human label and renderer."""
+
+    name: str
+    file: str
+    link_type: str
+    label: str
+    render: Callable[[FeedDocument, FeedFormat], bytes]
+
+    @property
+    def media_type(self) -> str:
+        """The Content-Type served: the link type in UTF-8 (CONTRACT.md, Feeds)."""
+        return f"{self.link_type}; charset=utf-8"
+
+
 def last_modified(posts: tuple[Post, ...]) -> datetime:
     """The newest published or updated date of the posts: the feed's date, never "now"."""
     return max((max(p.published, p.updated) for p in posts), default=EPOCH)
 
 
-def feed_title(feed: Feed, config: Config) -> str:
+def feed_title(scope: Scope, config: Config) -> str:
     """ "ALLFORCES" for the site, "ALLFORCES: 投資分析" for a scope."""
-    return config.site_title if feed.kind == SITE else f"{config.site_title}: {feed.label}"
+    return config.site_title if scope.kind == SITE else f"{config.site_title}: {scope.label}"
 
 
-def build_document(feed: Feed, items: list[Item], config: Config, urls: Urls) -> FeedDocument:
-    """Assemble the document for one feed from its posts and their rendered bodies."""
-    if feed.kind == SITE:
+def build_document(
+    scope: Scope, items: list[Item], self_urls: dict[str, str], config: Config, urls: Urls
+) -> FeedDocument:
+    """Assemble the document of one scope's feed from its newest posts' items."""
+    if scope.kind == SITE:
         description = config.site_description
     else:
-        description = f"{config.site_title}の{SCOPE_NAMES[feed.kind]}「{feed.label}」の最新記事"
+        description = f"{config.site_title}の{SCOPE_KINDS[scope.kind].title}「{scope.label}」の最新記事"
     return FeedDocument(
-        feed=feed,
-        title=feed_title(feed, config),
+        scope=scope,
+        title=feed_title(scope, config),
         description=description,
         language=config.site_language,
         generator="allforces-feeds",
-        home_url=urls.blog_page(feed.kind, feed.slug),
-        self_urls={fmt: urls.feed(feed.kind, feed.slug, fmt) for fmt in FORMAT_FILES},
+        home_url=urls.blog_page(scope.kind, scope.slug),
+        self_urls=self_urls,
         tag_scheme=urls.public("/tags/"),
         category_scheme=urls.public("/categories/"),
         author=config.site_author,
         ttl_minutes=max(1, config.feed_max_age // 60),
-        updated=last_modified(feed.posts),
+        updated=last_modified(tuple(item.post for item in items)),
         items=tuple(items),
     )

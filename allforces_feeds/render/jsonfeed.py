@@ -6,9 +6,8 @@ import json
 from typing import Any
 
 from ..dates import rfc3339
-from .document import FeedDocument, Item
+from .document import FeedDocument, FeedFormat, Item
 
-MIMETYPE = "application/feed+json; charset=utf-8"
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
@@ -42,13 +41,13 @@ def _item(item: Item) -> dict[str, Any]:
     return entry
 
 
-def render_json(doc: FeedDocument) -> bytes:
+def render_json(doc: FeedDocument, fmt: FeedFormat) -> bytes:
     """The feed as JSON Feed 1.1, UTF-8, keys in a fixed order."""
     feed = {
         "version": VERSION,
         "title": doc.title,
         "home_page_url": doc.home_url,
-        "feed_url": doc.self_urls["json"],
+        "feed_url": doc.self_urls[fmt.name],
         "description": doc.description,
         "language": doc.language,
         "authors": [{"name": doc.author}],

@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 from ..config import Config
-from ..models import SITE, Feed
-from ..urls import FORMAT_FILES, Urls
+from ..models import SCOPE_KINDS, SITE, Scope
+from ..urls import Urls
+from . import FORMATS, feed_urls
 from .discovery import SCOPE_TITLES, Listing
-from .document import SCOPE_NAMES, Item, feed_title
+from .document import Item, feed_title
 from .html import render_page
 
-FORMAT_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
-LINK_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 
-
-def _common(config: Config, urls: Urls, feed: Feed) -> dict[str, object]:
+def _common(config: Config, urls: Urls, scope: Scope) -> dict[str, object]:
+    """What every page's template reads: site, zone, the scope's feed links and the formats table."""
     return {
         "language": config.site_language,
         "site_title": config.site_title,
         "zone": config.site_timezone,
-        "feed_title": feed_title(feed, config),
-        "feed_links": {fmt: urls.feed(feed.kind, feed.slug, fmt) for fmt in FORMAT_FILES},
-        "format_names": FORMAT_NAMES,
-        "link_types": LINK_TYPES,
+        "feed_title": feed_title(scope, config),
+        "feed_links": feed_urls(scope, urls),
+        "formats": FORMATS,
         "index_url": urls.public("/"),
     }
 
 
 def render_index(entries: list[Listing], config: Config, urls: Urls) -> bytes:
     """/: every feed by scope with its item count and links in the three formats."""
-    site = next(entry.feed for entry in entries if entry.feed.kind == SITE)
+    site = next(entry.scope for entry in entries if entry.scope.kind == SITE)
     groups = [
-        {"kind": kind, "title": title, "entries": [e for e in entries if e.feed.kind == kind]}
+        {"kind": kind, "title": title, "entries": [e for e in entries if e.scope.kind == kind]}
         for kind, title in SCOPE_TITLES.items()
     ]
     return render_page(
@@ -44,14 +42,15 @@ def render_index(entries: list[Listing], config: Config, urls: Urls) -> bytes:
     )
 
 
-def render_scope_page(feed: Feed, items: list[Item], config: Config, urls: Urls) -> bytes:
+def render_scope_page(scope: Scope, items: list[Item], config: Config, urls: Urls) -> bytes:
     """/tags/<slug>/ and the like: the scope's latest items and how to subscribe to its feeds."""
+    name = SCOPE_KINDS[scope.kind].title
     return render_page(
         "pages/scope.html",
-        **_common(config, urls, feed),
-        page_title=f"{feed_title(feed, config)}（{SCOPE_NAMES[feed.kind]}）",
-        scope_name=SCOPE_NAMES[feed.kind],
-        label=feed.label,
-        total=feed.total,
+        **_common(config, urls, scope),
+        page_title=f"{feed_title(scope, config)}（{name}）",
+        scope_name=name,
+        label=scope.label,
+        total=len(scope.posts),
         posts=items,
     )

@@ -14,11 +14,8 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..dates import rfc3339
-from .document import FeedDocument
+from .document import FeedDocument, FeedFormat
 
-RSS_MIMETYPE = "application/rss+xml; charset=utf-8"
-ATOM_MIMETYPE = "application/atom+xml; charset=utf-8"
-FORMAT_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
 DCTERMS = "http://purl.org/dc/terms/"
 MEDIA = "http://search.yahoo.com/mrss/"
 
@@ -56,10 +53,11 @@ class _ItemExtension(BaseEntryExtension):
         return self._image(item)
 
 
-def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
+def _generator(doc: FeedDocument, fmt: FeedFormat) -> FeedGenerator:
     """A FeedGenerator holding the whole document; fmt picks the self link and extensions."""
     fg = FeedGenerator()
-    if fmt == "rss":
+    rss = fmt.name == "rss"
+    if rss:
         # RSS's <author> must be an e-mail address; dc:creator carries a name (RSS Best Practices).
         fg.load_extension("dc", atom=False, rss=True)
     fg.register_extension("allforces", _Namespaces, _ItemExtension)
@@ -72,7 +70,7 @@ def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
     fg.author({"name": doc.author})
     fg.generator(doc.generator)
     # feedgen takes RSS's <link> from the last link given: the alternate goes last.
-    fg.link(href=doc.self_urls[fmt], rel="self", type=FORMAT_TYPES[fmt])
+    fg.link(href=doc.self_urls[fmt.name], rel="self", type=fmt.link_type)
     fg.link(href=doc.home_url, rel="alternate", type="text/html")
     fg.updated(updated)
     fg.lastBuildDate(updated)
@@ -90,7 +88,7 @@ def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
         for scheme, labels in ((doc.tag_scheme, post.tags), (doc.category_scheme, post.categories)):
             for label in labels:
                 entry.category(term=label, scheme=scheme, label=label)
-        if fmt == "rss":
+        if rss:
             # RSS readers take <description> as HTML: the plain-text excerpt is escaped once
             # more so that "S&P" or "<AI>" stays text.
             entry.description(escape(item.summary, quote=False))
@@ -103,11 +101,7 @@ def _generator(doc: FeedDocument, fmt: str) -> FeedGenerator:
     return fg
 
 
-def render_rss(doc: FeedDocument) -> bytes:
-    """The feed as RSS 2.0 with content:encoded, dc:creator and an atom:link to itself."""
-    return _generator(doc, "rss").rss_str(pretty=True)
-
-
-def render_atom(doc: FeedDocument) -> bytes:
-    """The feed as Atom 1.0."""
-    return _generator(doc, "atom").atom_str(pretty=True)
+def render_xml(doc: FeedDocument, fmt: FeedFormat) -> bytes:
+    """The feed as RSS 2.0 (content:encoded, dc:creator, an atom:link to itself) or as Atom 1.0."""
+    generator = _generator(doc, fmt)
+    return generator.rss_str(pretty=True) if fmt.name == "rss" else generator.atom_str(pretty=True)

@@ -9,26 +9,28 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .publisher import Publisher
-from .urls import FORMAT_FILES
+from ..render import FORMATS
+from .routes import Router
 
 feeds = AppGroup("feeds", help="Check the content and export the feeds.")
 
 
-def _publisher() -> Publisher:
-    return current_app.extensions["allforces"]
+def _router() -> Router:
+    """The application's router."""
+    router: Router = current_app.extensions["allforces"]
+    return router
 
 
 @feeds.command("check")
 def check() -> None:
     """Print every content problem (file, field, reason); exit 1 if there is one."""
-    pub = _publisher()
-    problems = [*pub.problems, *pub.catalog.collisions()]
+    router = _router()
+    problems = [*router.problems, *router.catalog.collisions()]
     for problem in problems:
         click.echo(str(problem))
-    snapshot = pub.current()
+    snapshot = router.current()
     click.echo(
-        f"{len(pub.catalog.posts)} posts loaded ({len(snapshot.posts)} published), {len(problems)} problem(s)",
+        f"{len(router.catalog.posts)} posts loaded ({len(snapshot.posts)} published), {len(problems)} problem(s)",
         err=True,
     )
     if problems:
@@ -39,14 +41,14 @@ def check() -> None:
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def export(folder: Path) -> None:
     """Write every feed in every format under FOLDER, at its URL path."""
-    pub = _publisher()
+    router = _router()
     count = 0
-    for feed in pub.current().feeds(pub.config.feed_limit, pub.config.site_title):
-        for fmt in FORMAT_FILES:
+    for scope in router.current().all_scopes():
+        for fmt in FORMATS.values():
             # Files are named as a web server maps a request path to a file: decoded.
-            target = folder / unquote(pub.urls.feed_path(feed.kind, feed.slug, fmt)).lstrip("/")
+            target = folder / unquote(router.urls.feed_path(scope.kind, scope.slug, fmt.file)).lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(pub.feed_body(feed, fmt))
+            target.write_bytes(router.feed_body(scope, fmt))
             count += 1
     click.echo(f"wrote {count} feeds under {folder}")
 

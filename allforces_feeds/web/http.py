@@ -10,25 +10,24 @@ import gzip
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from typing import Any
 
 import brotli
 from werkzeug.http import parse_accept_header, parse_date, parse_etags, quote_etag
 from werkzeug.sansio.http import is_resource_modified
 
+from ..dates import http_date
+
 CODINGS = ("br", "gzip", "identity")
 # Suffixes that compressing proxies add inside our ETags and clients echo back in If-None-Match:
 # Apache mod_deflate "-gzip", mod_brotli "-br", Jetty "--gzip"/"--br".
 PROXY_ETAG_SUFFIXES = ("--gzip", "--br", "-gzip", "-br", ";gzip")
 BROTLI_QUALITY = 9
-PRECONDITION_FAILED = b"412 Precondition Failed: If-Match or If-Unmodified-Since is false\n"
-PRECONDITION_FAILED_HEADERS = (
-    ("Content-Type", "text/plain; charset=utf-8"),
-    ("Content-Length", str(len(PRECONDITION_FAILED))),
-)
 Environ = Mapping[str, Any]
 StartResponse = Callable[..., Any]
+Clock = Callable[[], float]
+# A whole answer that is not a prepared representation: status line, headers, body.
+Answer = tuple[str, list[tuple[str, str]], bytes]
 
 
 def strong_etag(body: bytes) -> str:
@@ -82,7 +81,7 @@ class Representation:
         # HTTP dates have whole seconds (RFC 9110 §5.6.7).
         self.last_modified = last_modified.astimezone(UTC).replace(microsecond=0)
         self.common = [
-            ("Last-Modified", format_datetime(self.last_modified, usegmt=True)),
+            ("Last-Modified", http_date(self.last_modified)),
             ("Cache-Control", cache_control(max_age)),
             ("Vary", "Accept-Encoding"),
             ("X-Content-Type-Options", "nosniff"),
@@ -102,15 +101,15 @@ class Representation:
             found = self.variants[coding] = Variant(_encode(self.body, coding), coding, self.common, self.mimetype)
         return found
 
-    def respond(self, environ: Environ, now: datetime | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
+    def respond(self, environ: Environ, clock: Clock) -> Answer:
         """Status, headers and body for a GET or HEAD, with content coding and preconditions."""
         variant = self.variant(negotiate_coding(environ.get("HTTP_ACCEPT_ENCODING")))
-        status = evaluate_preconditions(environ, variant.etag, self.last_modified, now)
+        status = evaluate_preconditions(environ, variant.etag, self.last_modified, clock)
         if status == 200:
             return "200 OK", list(variant.ok_headers), variant.body
         if status == 304:
             return "304 Not Modified", list(variant.not_modified_headers), b""
-        return "412 Precondition Failed", list(PRECONDITION_FAILED_HEADERS), PRECONDITION_FAILED
+        return plain_text("412 Precondition Failed", "412 Precondition Failed: If-Match or If-Unmodified-Since is false")
 
 
 def cache_control(max_age: int) -> str:
@@ -158,7 +157,7 @@ def none_match(if_none_match: str, etag: str) -> bool:
     return tags.contains_weak(opaque) or any(tags.contains_weak(opaque + s) for s in PROXY_ETAG_SUFFIXES)
 
 
-def evaluate_preconditions(environ: Environ, etag: str, last_modified: datetime, now: datetime | None = None) -> int:
+def evaluate_preconditions(environ: Environ, etag: str, last_modified: datetime, clock: Clock) -> int:
     """200, 304 or 412 for a GET or HEAD, in the order of RFC 9110 §13.2.2."""
     if_match = environ.get("HTTP_IF_MATCH")
     if if_match is not None:
@@ -181,28 +180,35 @@ def evaluate_preconditions(environ: Environ, etag: str, last_modified: datetime,
         return 200
     # Step 4, §13.1.3: a date that is unparsable, or later than the server's clock, is ignored.
     moment = parse_date(if_modified_since)
-    if moment is None or moment > (now or datetime.now(UTC)):
+    if moment is None or moment.timestamp() > clock():
         return 200
     modified = is_resource_modified(http_if_modified_since=if_modified_since, last_modified=last_modified)
     return 200 if modified else 304
 
 
-class PreparedRoutes:
-    """WSGI middleware: GET and HEAD for a prepared path are answered here, below Flask."""
+def plain_text(status: str, message: str, *headers: tuple[str, str]) -> Answer:
+    """A short plain-text answer (errors, redirects): never an HTML page."""
+    body = (message.rstrip("\n") + "\n").encode("utf-8")
+    common = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+    return status, [*common, *headers], body
 
-    def __init__(
-        self, app: Callable[[Environ, StartResponse], Iterable[bytes]], lookup: Callable[[str], Representation | None]
-    ) -> None:
-        self.app = app
-        self.lookup = lookup
 
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        """Serve a prepared representation, or hand the request to the application."""
-        method = environ["REQUEST_METHOD"]
-        if method == "GET" or method == "HEAD":
-            representation = self.lookup(environ.get("PATH_INFO", ""))
-            if representation is not None:
-                status, headers, body = representation.respond(environ)
-                start_response(status, headers)
-                return [body] if body and method == "GET" else []
-        return self.app(environ, start_response)
+def moved(location: str) -> Answer:
+    """A permanent redirect (RFC 9110 §15.4.2) to an absolute URL built from PUBLIC_URL, in one hop."""
+    return plain_text("301 Moved Permanently", f"moved to {location}", *REDIRECT_HEADERS, ("Location", location))
+
+
+REDIRECT_HEADERS = (("Cache-Control", "public, max-age=86400"),)
+
+# Fetch standard, CORS protocol: "*" lets any page read the embeds; ETag and Last-Modified are
+# not CORS-safelisted response headers, so a script sees them only when they are exposed.
+CORS_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "ETag, Last-Modified"),
+)
+# Pages isolated with Cross-Origin-Embedder-Policy: require-corp load only resources that opt in.
+CORP_HEADER = ("Cross-Origin-Resource-Policy", "cross-origin")
