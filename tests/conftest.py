@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ PUBLIC_URL = "https://feeds.allforces.jp"
 def make_app(tmp_path: Path) -> Callable[..., Flask]:
     """Build an app over a content folder with settings overridden."""
 
-    def make(content_dir: Path = CONTENT, **settings: Any) -> Flask:
+    def make(content_dir: Path = CONTENT, clock: Callable[[], float] = time.time, **settings: Any) -> Flask:
         config = {
             "CONTENT_DIR": str(content_dir),
             "CACHE_DIR": str(tmp_path / "cache"),
@@ -32,7 +33,7 @@ def make_app(tmp_path: Path) -> Callable[..., Flask]:
             "PUBLIC_URL": PUBLIC_URL,
             **settings,
         }
-        app = create_app(config)
+        app = create_app(config, clock)
         app.config["TESTING"] = True
         return app
 
@@ -69,14 +70,41 @@ def posts_dir(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def parsed_sources(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The source of every post file parsed from now on (not taken from the load cache)."""
-    from allforces_feeds import content
+    from allforces_feeds.load import loader
 
     parsed: list[str] = []
-    original = content.parse_post
+    original = loader.parse_post
 
     def counting(raw: bytes, digest: str, source: str, *args: Any) -> Any:
         parsed.append(source)
         return original(raw, digest, source, *args)
 
-    monkeypatch.setattr(content, "parse_post", counting)
+    monkeypatch.setattr(loader, "parse_post", counting)
     return parsed
+
+
+def settings(cache: Path | str, content_dir: Path = CONTENT, **more: str) -> dict[str, str]:
+    """Settings over a content folder with a cache folder ("" for none)."""
+    return {
+        "CONTENT_DIR": str(content_dir),
+        "CACHE_DIR": str(cache),
+        "SITE_URL": SITE_URL,
+        "PUBLIC_URL": PUBLIC_URL,
+        **more,
+    }
+
+
+
+def damage_truncate(data: bytes, other: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def damage_flip(data: bytes, other: bytes) -> bytes:
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 0x20]) + data[middle + 1 :]
+
+
+def damage_empty(data: bytes, other: bytes) -> bytes:
+    return b""
+
+

@@ -33,4 +33,4 @@ class FastPath:
             answer = plain_text("405 Method Not Allowed", f"405 Method Not Allowed: {method} is not served here", ALLOW)
         status, headers, body = answer
         start_response(status, headers)
-        return [body] if body and method == "GET" else []
+        return [] if method == "HEAD" else [body]

@@ -8,8 +8,8 @@ from urllib.parse import quote
 import pytest
 from lxml import html
 
-from .browser import dump_dom, screenshot
-from .live import gunicorn
+from ..browser import dump_dom, screenshot
+from ..live import gunicorn
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 
 def test_check_lists_every_problem_and_fails(make_app) -> None:

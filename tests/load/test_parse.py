@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from allforces_feeds.config import load_config
-from allforces_feeds.content import load_posts
+from allforces_feeds.load import load_posts
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 BROKEN = FIXTURES / "broken"
 
@@ -129,16 +130,14 @@ def test_folder_without_posts_dir_reads_every_md(tmp_path) -> None:
     assert post.id == "tag:allforces.jp,2025-01-01:hello"
 
 
-def test_scheduled_post_appears_when_its_time_comes(posts_dir, make_app, monkeypatch) -> None:
+def test_scheduled_post_appears_when_its_time_comes(posts_dir, make_app) -> None:
     soon = datetime.now(UTC) + timedelta(hours=1)
     posts_dir("2025-01-01-now.md", 'title: "公開済み"')
     site = posts_dir(f"{soon:%Y-%m-%d}-later.md", f'title: "予約"\ndate: "{soon:%Y-%m-%d %H:%M:%S} +0000"')
-    client = make_app(site).test_client()
-    assert b"\xe4\xba\x88\xe7\xb4\x84" not in client.get("/feed.xml").data  # "予約"
-    import time as time_module
-
-    later = time_module.time() + 7200
-    monkeypatch.setattr(time_module, "time", lambda: later)
+    now = [time.time()]
+    client = make_app(site, clock=lambda: now[0]).test_client()
+    assert "予約" not in client.get("/feed.xml").data.decode()
+    now[0] += 7200
     assert "予約" in client.get("/feed.xml").data.decode()
 
 

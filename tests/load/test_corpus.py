@@ -9,15 +9,17 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from allforces_feeds import content, create_app, sealed
+from allforces_feeds import create_app, sealed
 from allforces_feeds.config import load_config
-from allforces_feeds.content import load_posts, split_front_matter
+from allforces_feeds.errors import ContentError
+from allforces_feeds.load import load_posts, loader
+from allforces_feeds.load.parse import split_front_matter
+from allforces_feeds.render import FORMATS
 from bench.gen_corpus import generate
 
-from .conftest import PUBLIC_URL, SITE_URL
+from ..conftest import PUBLIC_URL, SITE_URL
 
 POSTS = 2000
-FORMATS = ("rss", "atom", "json")
 
 
 def make(content_dir: Path, cache_dir: Path | None) -> Flask:
@@ -34,11 +36,11 @@ def make(content_dir: Path, cache_dir: Path | None) -> Flask:
 
 def feed_paths(app: Flask) -> list[str]:
     """The site's feeds, every category's and author's, and the 15 most and 15 least used tags', each format."""
-    pub = app.extensions["allforces"]
-    feeds = pub.current().feeds(pub.config.feed_limit, pub.config.site_title)
-    tags = sorted((f for f in feeds if f.kind == "tags"), key=lambda f: (-f.total, f.slug))
-    chosen = [f for f in feeds if f.kind != "tags"] + tags[:15] + tags[-15:]
-    return [pub.urls.feed_path(f.kind, f.slug, fmt) for f in chosen for fmt in FORMATS]
+    router = app.extensions["allforces"]
+    scopes = list(router.current().all_scopes())
+    tags = sorted((s for s in scopes if s.kind == "tags"), key=lambda s: (-len(s.posts), s.slug))
+    chosen = [s for s in scopes if s.kind != "tags"] + tags[:15] + tags[-15:]
+    return [router.urls.feed_path(s.kind, s.slug, fmt.file) for s in chosen for fmt in FORMATS.values()]
 
 
 def bodies(app: Flask, paths: list[str]) -> dict[str, bytes]:
@@ -54,7 +56,7 @@ def bodies(app: Flask, paths: list[str]) -> dict[str, bytes]:
 
 def renders(app: Flask) -> int:
     """How many posts this app has rendered (not read back from the cache)."""
-    return app.extensions["allforces"].render_cache.renders
+    return app.extensions["allforces"].body_cache.renders
 
 
 @pytest.fixture(scope="module")
@@ -122,19 +124,19 @@ def test_warm_load_gives_the_same_posts_as_a_cold_one(corpus: Path, warm_cache: 
 
 def test_loading_on_two_processes_gives_what_one_gives(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_config({}, CONTENT_DIR=str(corpus), CACHE_DIR="")
-    monkeypatch.setattr(content, "_can_fork", lambda: False)
+    monkeypatch.setattr(loader, "_can_fork", lambda: False)
     alone = load_posts(config)
-    forks: list[object] = []
-    original = content._in_child
+    pools: list[object] = []
+    original = loader.ProcessPoolExecutor
 
-    def counting(work: Callable[[], object]) -> Callable[[], object]:
-        forks.append(work)
-        return original(work)
+    def counting(*args: object, **kwargs: object) -> object:
+        pools.append(args)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(content, "_can_fork", lambda: True)
-    monkeypatch.setattr(content, "_in_child", counting)
+    monkeypatch.setattr(loader, "_can_fork", lambda: True)
+    monkeypatch.setattr(loader, "ProcessPoolExecutor", counting)
     together = load_posts(config)
-    assert len(forks) == 1
+    assert len(pools) == 1
     assert together.posts == alone.posts and together.problems == alone.problems
 
 
@@ -166,21 +168,41 @@ def test_cache_folder_holds_one_whole_entry_per_rendering(warm_cache: Path) -> N
     assert all(sealed.unseal(path.read_bytes()) is not None for path in entries)
 
 
-# -- the front matter reader ------------------------------------------------------------------------
-def test_split_follows_python_frontmatter() -> None:
-    import frontmatter
+# -- the front matter reader and the helper process --------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "meta", "body"),
+    [
+        ("---\ntitle: x\n---\n\n本文\n", {"title": "x"}, "本文"),
+        ("---\ntitle: x\n", {}, "---\ntitle: x"),  # no closing line: no front matter at all
+        ("本文だけ\n", {}, "本文だけ"),
+        ("---\ntitle: x\n---  \nbody\n---\nmore\n", {"title": "x"}, "body\n---\nmore"),
+        ('{\n"title": "json"\n}\nbody\n', {"title": "json"}, "body"),
+    ],
+)
+def test_front_matter_is_split_as_jekyll_writes_it(text: str, meta: dict[str, str], body: str) -> None:
+    assert split_front_matter(text, "x.md") == (meta, body)
 
-    for text in (
-        "---\ntitle: x\n---\n\n本文\n",
-        "---\ntitle: x\n",  # no closing line: no front matter at all
-        "本文だけ\n",
-        "\ufeff---\ntitle: x\n---  \nbody\n---\nmore\n",
-        '{\n"title": "json"\n}\nbody\n',
-    ):
-        assert split_front_matter(text, "x.md") == frontmatter.parse(text)
+
+@pytest.mark.parametrize("text", ["---\ntitle: [x\n---\n", "---\ndate: 2025-02-30\n---\n"])
+def test_front_matter_errors_name_the_file(text: str) -> None:
+    with pytest.raises(ContentError) as raised:
+        split_front_matter(text, "_posts/x.md")
+    assert raised.value.problem.source == "_posts/x.md" and raised.value.problem.field == "front matter"
 
 
-def test_a_failed_helper_process_leaves_its_work_to_the_caller(caplog: pytest.LogCaptureFixture) -> None:
-    assert content._in_child(lambda: ["解析", 2])() == ["解析", 2]
-    assert content._in_child(lambda: 1 // 0)() is None
+def test_a_failed_helper_process_leaves_its_work_to_the_caller(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = load_config({}, CONTENT_DIR=str(corpus), CACHE_DIR="")
+    monkeypatch.setattr(loader, "_can_fork", lambda: False)
+    alone = load_posts(config)
+
+    def failing(*args: object) -> object:
+        raise RuntimeError("the helper broke")
+
+    # The forked helper runs the patched function; the caller redoes its part with its own code.
+    monkeypatch.setattr(loader, "_can_fork", lambda: True)
+    monkeypatch.setattr(loader, "_parse_part", failing)
+    together = load_posts(config)
+    assert together.posts == alone.posts and together.problems == alone.problems
     assert "helper process failed" in caplog.text

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask.testing import FlaskClient
 from lxml import etree, html
 
-from .conftest import PUBLIC_URL
+from ..conftest import PUBLIC_URL
 
 SITE_FEEDS = {"application/rss+xml": "/feed.xml", "application/atom+xml": "/atom.xml",
               "application/feed+json": "/feed.json"}  # fmt: skip

@@ -15,9 +15,9 @@ import brotli
 import pytest
 from lxml import etree
 
-from allforces_feeds.http import strong_etag
+from allforces_feeds.web.http import strong_etag
 
-from .live import Server, gunicorn
+from ..live import Server, gunicorn
 
 MAX_AGE = 900
 FEEDS = {

@@ -11,9 +11,9 @@ from flask import Flask
 from lxml import etree
 from lxml import html as lxml_html
 
-from allforces_feeds.sanitize import sanitize
+from allforces_feeds.body.sanitize import sanitize
 
-from .conftest import FIXTURES, SITE_URL
+from ..conftest import FIXTURES, SITE_URL
 
 HOSTILE = FIXTURES / "hostile"
 ATTACKS = [

@@ -11,9 +11,10 @@ import pytest
 import regex
 from flask import Flask
 
-from allforces_feeds.excerpts import ELLIPSIS, excerpt, html_to_text, plain, summarize
+from allforces_feeds.body.excerpts import ELLIPSIS, excerpt, html_to_text, summarize
+from allforces_feeds.text import plain
 
-from .conftest import CONTENT
+from ..conftest import CONTENT
 
 FAMILY = "👨‍👩‍👧"  # five code points, one grapheme cluster
 CLUSTERS = regex.compile(r"\X")

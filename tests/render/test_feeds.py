@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from lxml import etree
 
-from .conftest import PUBLIC_URL
-from .feedcheck import identities, json_feed_errors, parse_xml_feed
+from ..conftest import PUBLIC_URL
+from ..feedcheck import identities, json_feed_errors, parse_xml_feed
 
 SITE_FEEDS = {"rss": "/feed.xml", "atom": "/atom.xml", "json": "/feed.json"}
 SEED_TITLE = "モロッコとMistral AI、その「見えない」提携の真意とは？"

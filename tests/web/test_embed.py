@@ -19,8 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lxml import html as lxml_html
 
-from .conftest import FIXTURES
-from .feedcheck import RFC3339
+from ..conftest import FIXTURES, ROOT
+from ..feedcheck import RFC3339
 
 FIELDS = ["title", "url", "date_published", "summary", "tags", "categories", "author", "image", "reading_time"]
 # (file, title, date, tags, categories, author, extra front matter)
@@ -349,7 +349,7 @@ def test_empty_list_page(site_client: FlaskClient) -> None:
 
 
 # -- the script ---------------------------------------------------------------------------------
-JS = Path(__file__).resolve().parent.parent / "allforces_feeds" / "static" / "embed.js"
+JS = ROOT / "allforces_feeds" / "static" / "embed.js"
 
 
 def test_script_is_served_with_a_js_type_and_caching(site_client: FlaskClient) -> None:
@@ -362,16 +362,8 @@ def test_script_is_served_with_a_js_type_and_caching(site_client: FlaskClient) -
     assert site_client.get("/embed.js", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
 
 
-def test_script_builds_the_dom_with_text_only() -> None:
-    source = JS.read_text(encoding="utf-8")
-    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.S)
-    for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "Function("):
-        assert forbidden not in code
-    assert "textContent" in code and "createElement" in code
-    assert "document.currentScript" in code
-    assert 'url.protocol === "https:" || url.protocol === "http:"' in code
-
-
+# What the widget does with hostile data (text only, http(s) links only) is tested in Chromium:
+# tests/web/test_embed_browser.py, test_widget_renders_on_another_origin.
 def test_script_parses() -> None:
     node = shutil.which("node")
     if node is None:

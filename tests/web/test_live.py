@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .live import gunicorn
+from ..live import gunicorn
 
 PATHS = ("/feed.xml", "/atom.xml", "/feed.json")
 

@@ -1,26 +1,36 @@
-"""http.py without I/O: content-coding negotiation, the precondition matrix, variants and the WSGI fast path."""
+"""web/http.py without I/O, and web/wsgi.py: content-coding negotiation, the precondition matrix, variants and the WSGI fast path."""
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
 import brotli
 import pytest
+from flask import Flask
 
-from allforces_feeds.http import (
-    PreparedRoutes,
+from allforces_feeds.web.http import (
     Representation,
     evaluate_preconditions,
     negotiate_coding,
     strong_etag,
 )
+from allforces_feeds.web.routes import Router
+from allforces_feeds.web.wsgi import FastPath
 
 LAST_MODIFIED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def CLOCK() -> float:  # noqa: N802 - a constant clock, named like the constant it reads
+    """A clock stopped at NOW."""
+    return NOW.timestamp()
+
+
 ETAG = strong_etag(b"the body")
 OPAQUE = ETAG[1:-1]
 BODY = ("<rss>" + "フィード本文。" * 400 + "</rss>").encode()
@@ -127,12 +137,12 @@ PRECONDITIONS: dict[str, tuple[dict[str, str], int]] = {
 
 @pytest.mark.parametrize(("headers", "expected"), PRECONDITIONS.values(), ids=PRECONDITIONS.keys())
 def test_preconditions(headers: dict[str, str], expected: int) -> None:
-    assert evaluate_preconditions(environ(headers), ETAG, LAST_MODIFIED, NOW) == expected
+    assert evaluate_preconditions(environ(headers), ETAG, LAST_MODIFIED, CLOCK) == expected
 
 
 def test_if_modified_since_in_the_future_is_ignored_against_the_real_clock() -> None:
     tomorrow = http_date(datetime.now(UTC) + timedelta(days=1))
-    assert evaluate_preconditions(environ({IMS: tomorrow}), ETAG, LAST_MODIFIED) == 200
+    assert evaluate_preconditions(environ({IMS: tomorrow}), ETAG, LAST_MODIFIED, time.time) == 200
 
 
 # -- validators and variants -------------------------------------------------------------------
@@ -181,7 +191,7 @@ def headers_of(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
 @pytest.mark.parametrize(("accept_encoding", "coding"), [(None, "identity"), ("gzip", "gzip"), ("br, gzip", "br")])
 def test_200_headers(representation: Representation, accept_encoding: str | None, coding: str) -> None:
     request = {} if accept_encoding is None else {"Accept-Encoding": accept_encoding}
-    status, headers, body = representation.respond(environ(request), NOW)
+    status, headers, body = representation.respond(environ(request), CLOCK)
     found = headers_of(headers)
     assert status == "200 OK"
     assert body == representation.variant(coding).body
@@ -206,8 +216,8 @@ def test_200_headers(representation: Representation, accept_encoding: str | None
 def test_304_headers(representation: Representation, accept_encoding: str) -> None:
     etag = representation.variant(negotiate_coding(accept_encoding)).etag
     request = {"Accept-Encoding": accept_encoding, INM: etag}
-    status, headers, body = representation.respond(environ(request), NOW)
-    ok = headers_of(representation.respond(environ({"Accept-Encoding": accept_encoding}), NOW)[1])
+    status, headers, body = representation.respond(environ(request), CLOCK)
+    ok = headers_of(representation.respond(environ({"Accept-Encoding": accept_encoding}), CLOCK)[1])
     found = headers_of(headers)
     assert (status, body) == ("304 Not Modified", b"")
     # RFC 9110 §15.4.5: what the 200 would carry for caches to update; no representation metadata.
@@ -218,13 +228,13 @@ def test_304_headers(representation: Representation, accept_encoding: str) -> No
 
 def test_each_coding_validates_only_its_own_etag(representation: Representation) -> None:
     identity, compressed = representation.variant("identity").etag, representation.variant("gzip").etag
-    assert representation.respond(environ({"Accept-Encoding": "gzip", INM: compressed}), NOW)[0].startswith("304")
-    assert representation.respond(environ({"Accept-Encoding": "gzip", INM: identity}), NOW)[0].startswith("200")
-    assert representation.respond(environ({INM: compressed}), NOW)[0].startswith("200")
+    assert representation.respond(environ({"Accept-Encoding": "gzip", INM: compressed}), CLOCK)[0].startswith("304")
+    assert representation.respond(environ({"Accept-Encoding": "gzip", INM: identity}), CLOCK)[0].startswith("200")
+    assert representation.respond(environ({INM: compressed}), CLOCK)[0].startswith("200")
 
 
 def test_412_is_short_plain_text_with_a_length(representation: Representation) -> None:
-    status, headers, body = representation.respond(environ({IM: '"other"'}), NOW)
+    status, headers, body = representation.respond(environ({IM: '"other"'}), CLOCK)
     found = headers_of(headers)
     assert status == "412 Precondition Failed"
     assert found["Content-Type"].startswith("text/plain")
@@ -232,9 +242,9 @@ def test_412_is_short_plain_text_with_a_length(representation: Representation) -
 
 
 def test_responses_do_not_share_header_lists(representation: Representation) -> None:
-    first = representation.respond(environ({}), NOW)[1]
+    first = representation.respond(environ({}), CLOCK)[1]
     first.append(("X-Mutated", "1"))
-    assert ("X-Mutated", "1") not in representation.respond(environ({}), NOW)[1]
+    assert ("X-Mutated", "1") not in representation.respond(environ({}), CLOCK)[1]
 
 
 # -- the WSGI fast path ------------------------------------------------------------------------
@@ -256,28 +266,45 @@ def fallback(env: dict[str, Any], start_response: Recorder) -> list[bytes]:
 
 
 @pytest.fixture
-def routes(representation: Representation) -> PreparedRoutes:
-    """The middleware with one prepared path."""
-    return PreparedRoutes(fallback, {"/feed.xml": representation}.get)
+def routes(make_app: Callable[..., Flask]) -> FastPath:
+    """The fast path in front of a stand-in application, routing the bundled content."""
+    router: Router = make_app().extensions["allforces"]
+    return FastPath(fallback, router)
 
 
-def test_get_and_head(routes: PreparedRoutes, representation: Representation) -> None:
+def test_get_and_head(routes: FastPath) -> None:
     get, head = Recorder(), Recorder()
     body = b"".join(routes(environ({}), get))
     assert b"".join(routes(environ({}, "HEAD"), head)) == b""
     assert get.status == head.status == "200 OK"
     assert get.headers == head.headers
-    assert body == BODY and headers_of(head.headers)["Content-Length"] == str(len(BODY))
+    prepared = routes.router.resolve("/feed.xml")
+    assert isinstance(prepared, Representation)
+    assert body == prepared.body and headers_of(head.headers)["Content-Length"] == str(len(body))
 
 
-@pytest.mark.parametrize(("method", "path"), [("POST", "/feed.xml"), ("GET", "/other"), ("OPTIONS", "/feed.xml")])
-def test_other_requests_go_to_the_application(routes: PreparedRoutes, method: str, path: str) -> None:
+@pytest.mark.parametrize("path", ["/other", "/healthz", "/embed/latest.json"])
+def test_what_the_router_does_not_know_goes_to_the_application(routes: FastPath, path: str) -> None:
     recorder = Recorder()
-    assert b"".join(routes(environ({}, method, path), recorder)) == b"fallback"
+    assert b"".join(routes(environ({}, "GET", path), recorder)) == b"fallback"
     assert recorder.status.startswith("404")
 
 
-def test_query_string_does_not_change_the_answer(routes: PreparedRoutes) -> None:
+@pytest.mark.parametrize("method", ["POST", "DELETE", "PUT"])
+def test_other_methods_on_a_routed_path_are_405(routes: FastPath, method: str) -> None:
+    recorder = Recorder()
+    body = b"".join(routes(environ({}, method, "/tags/ai/feed.xml"), recorder))
+    assert recorder.status.startswith("405") and method.encode() in body
+    assert headers_of(recorder.headers)["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_options_on_a_routed_path_lists_the_methods(routes: FastPath) -> None:
+    recorder = Recorder()
+    assert b"".join(routes(environ({}, "OPTIONS", "/feed.xml"), recorder)) == b""
+    assert recorder.status.startswith("204") and headers_of(recorder.headers)["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_query_string_does_not_change_the_answer(routes: FastPath) -> None:
     plain, tracked = Recorder(), Recorder()
     body = b"".join(routes(environ({}), plain))
     assert b"".join(routes({**environ({}), "QUERY_STRING": "utm_source=x"}, tracked)) == body

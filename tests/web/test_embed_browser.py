@@ -13,9 +13,9 @@ from urllib.parse import quote
 import pytest
 from lxml import html
 
-from .browser import dump_dom, screenshot
-from .conftest import FIXTURES
-from .live import Server, gunicorn
+from ..browser import dump_dom, screenshot
+from ..conftest import FIXTURES
+from ..live import Server, gunicorn
 
 HOST_PAGE = """<!doctype html>
 <html lang="ja">

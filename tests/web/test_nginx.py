@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .live import Server, free_port, gunicorn, stop
+from ..live import Server, free_port, gunicorn, stop
 from .test_caching_live import Reply, send
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
