@@ -6,10 +6,13 @@ service would, taken once at startup, so the benchmark compares only the cost of
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, request
 
 import allforces_feeds
-from allforces_feeds.publisher import Publisher
+from allforces_feeds.web.http import Representation
+from allforces_feeds.web.routes import Router
 
 PATH = "/feed.xml"
 
@@ -17,9 +20,9 @@ PATH = "/feed.xml"
 def create_app() -> Flask:
     """A Flask app with one route that answers a constant body, 304 through Werkzeug's make_conditional."""
     service = allforces_feeds.create_app()
-    publisher: Publisher = service.extensions["allforces"]
-    representation = publisher.lookup(PATH)
-    assert representation is not None, f"the service has no {PATH}"
+    router: Router = service.extensions["allforces"]
+    representation = router.resolve(PATH)
+    assert isinstance(representation, Representation), f"the service has no {PATH}"
     constants = {coding: representation.variant(coding) for coding in ("identity", "gzip")}
     mimetype, last_modified = representation.mimetype, representation.last_modified
     cache_control = dict(representation.common)["Cache-Control"]
@@ -27,7 +30,7 @@ def create_app() -> Flask:
     app = Flask(__name__)
 
     @app.get(PATH)
-    def feed() -> Response:
+    def feed() -> Any:
         """The constant body in the coding asked for."""
         coding = "gzip" if "gzip" in request.headers.get("Accept-Encoding", "") else "identity"
         variant = constants[coding]

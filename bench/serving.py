@@ -18,12 +18,12 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.live import free_port, stop
+from bench.servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -170,24 +170,23 @@ def table(runs: dict[tuple[str, str], list[Run]]) -> str:
 def preparation_cost(work: Path) -> str:
     """In process: loading, rendering and compressing every feed once, against serving each of them."""
     from allforces_feeds import create_app
-    from allforces_feeds.http import BROTLI_QUALITY
-    from allforces_feeds.publisher import wsgi_path
-    from allforces_feeds.urls import FORMAT_FILES
+    from allforces_feeds.render import FORMATS
+    from allforces_feeds.web.http import BROTLI_QUALITY, Representation
+    from allforces_feeds.web.routes import wsgi_path
 
     started = time.perf_counter()
     app = create_app({"CONTENT_DIR": str(ROOT / "content"), "CACHE_DIR": str(work / "prepare-cache")})
     loaded = time.perf_counter()
-    publisher = app.extensions["allforces"]
-    config = publisher.config
-    feeds = publisher.current().feeds(config.feed_limit, config.site_title)
-    paths = [wsgi_path(publisher.urls.feed_path(f.kind, f.slug, fmt)) for f in feeds for fmt in FORMAT_FILES]
-    representations = [publisher.lookup(path) for path in paths]  # cold: posts' Markdown rendered too
+    router = app.extensions["allforces"]
+    scopes = list(router.current().all_scopes())
+    paths = [wsgi_path(router.urls.feed_path(s.kind, s.slug, f.file)) for s in scopes for f in FORMATS.values()]
+    representations = [router.resolve(path) for path in paths]  # cold: posts' Markdown rendered too
     rendered = time.perf_counter()
-    prepared = [r for r in representations if r is not None]
+    prepared = [r for r in representations if isinstance(r, Representation)]
     assert len(prepared) == len(paths), "a feed URL without a representation"
-    for feed in feeds:
-        for fmt in FORMAT_FILES:
-            publisher.feed_body(feed, fmt)  # again, posts' HTML cached: the feed writers alone
+    for scope in scopes:
+        for fmt in FORMATS.values():
+            router.feed_body(scope, fmt)  # again, posts' HTML cached: the feed writers alone
     rerendered = time.perf_counter()
     compressing = {}
     for coding in ("gzip", "br"):
@@ -196,8 +195,9 @@ def preparation_cost(work: Path) -> str:
             representation.variant(coding)
         compressing[coding] = time.perf_counter() - begin
 
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> Callable[[bytes], None]:
         """Discard."""
+        return lambda data: None
 
     repeat = 200
     plain = [{"REQUEST_METHOD": "GET", "PATH_INFO": p, "QUERY_STRING": ""} for p in paths]

@@ -31,7 +31,7 @@ import yaml
 from allforces_feeds.dates import parse_date
 from allforces_feeds.slugs import quote_slug, slugify
 from bench.gen_corpus import generate
-from tests.live import free_port
+from bench.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -261,7 +261,8 @@ def bench_size(size: int, work: Path, repeats: int) -> dict[str, float]:
         shutil.rmtree(cache, ignore_errors=True)
 
     def median(runs: list[Run], field: str) -> float:
-        return statistics.median(getattr(run, field) for run in runs)
+        """The median of one measure over the runs."""
+        return float(statistics.median(getattr(run, field) for run in runs))
 
     return {
         "cold": median(cold, "ready"),

@@ -94,7 +94,6 @@ def settings(cache: Path | str, content_dir: Path = CONTENT, **more: str) -> dic
     }
 
 
-
 def damage_truncate(data: bytes, other: bytes) -> bytes:
     return data[: len(data) // 2]
 
@@ -106,5 +105,3 @@ def damage_flip(data: bytes, other: bytes) -> bytes:
 
 def damage_empty(data: bytes, other: bytes) -> bytes:
     return b""
-
-

@@ -7,10 +7,10 @@ import sys
 import threading
 import unicodedata
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
 import markdown
-import nh3
 import regex
 
 from ..models import Body
@@ -33,8 +33,8 @@ def fingerprint() -> str:
         "\0".join(
             (
                 RENDERER_VERSION,
-                markdown.__version__,
-                nh3.__version__,
+                version("Markdown"),
+                version("nh3"),
                 regex.__version__,
                 unicodedata.unidata_version,
                 sys.version,

@@ -12,6 +12,8 @@ POST_SUFFIXES = (".md", ".markdown")
 def discover(content_dir: Path) -> list[tuple[str, str]]:
     """(source, path) of every post file, in the order of sorted(Path.rglob("*")): part by part."""
     posts_dir = os.path.join(content_dir, "_posts")
+    prefix: tuple[str, ...]
+    suffixes: tuple[str, ...]
     if os.path.isdir(posts_dir):
         root, prefix, suffixes = posts_dir, ("_posts",), POST_SUFFIXES
     else:

@@ -59,7 +59,7 @@ def labels(value: object, source: str, name: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        items: list[object] = value.split()
+        items: list[object] = list(value.split())
     elif isinstance(value, list):
         items = value
     else:
@@ -96,9 +96,7 @@ def reading_time(value: object, body: str) -> int:
     return max(1, math.ceil(len("".join(body.split())) / CHARS_PER_MINUTE))
 
 
-def modified(
-    value: object, published: datetime, zone: tzinfo, source: str, problems: list[Problem]
-) -> datetime | None:
+def modified(value: object, published: datetime, zone: tzinfo, source: str, problems: list[Problem]) -> datetime | None:
     """last_modified_at when it is a date not before publication; whether it is in the future is checked later."""
     if value is None:
         return None

@@ -104,4 +104,5 @@ def _generator(doc: FeedDocument, fmt: FeedFormat) -> FeedGenerator:
 def render_xml(doc: FeedDocument, fmt: FeedFormat) -> bytes:
     """The feed as RSS 2.0 (content:encoded, dc:creator, an atom:link to itself) or as Atom 1.0."""
     generator = _generator(doc, fmt)
-    return generator.rss_str(pretty=True) if fmt.name == "rss" else generator.atom_str(pretty=True)
+    written: bytes = generator.rss_str(pretty=True) if fmt.name == "rss" else generator.atom_str(pretty=True)
+    return written

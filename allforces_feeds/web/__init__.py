@@ -8,6 +8,8 @@ from . import cli, embed, views
 from .routes import Router
 from .wsgi import FastPath
 
+__all__ = ["Router", "init_app"]
+
 
 def init_app(app: Flask, router: Router) -> None:
     """Register the router, the Flask views and the CLI, and put the fast path in front of Flask."""

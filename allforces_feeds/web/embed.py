@@ -87,7 +87,9 @@ def build(found: Router, snapshot: Snapshot, query: Query, fmt: str) -> Represen
     title, home_url = describe(snapshot, query, found.config, found.urls)
     items = entries(posts, lambda post: found.body(post).summary)
     if fmt == "json":
-        return found.representation(render_json(title, home_url, items), JSON_MIMETYPE, posts, (*CORS_HEADERS, CORP_HEADER))
+        return found.representation(
+            render_json(title, home_url, items), JSON_MIMETYPE, posts, (*CORS_HEADERS, CORP_HEADER)
+        )
     body = render_html(title, home_url, items, posts, found.config, found.urls)
     return found.representation(body, HTML_MIMETYPE, posts, HTML_HEADERS)
 

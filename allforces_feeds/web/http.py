@@ -41,7 +41,8 @@ def _encode(body: bytes, coding: str) -> bytes:
     if coding == "gzip":
         return gzip.compress(body, compresslevel=9, mtime=0)
     if coding == "br":
-        return brotli.compress(body, quality=BROTLI_QUALITY)
+        compressed: bytes = brotli.compress(body, quality=BROTLI_QUALITY)
+        return compressed
     return body
 
 
@@ -109,7 +110,9 @@ class Representation:
             return "200 OK", list(variant.ok_headers), variant.body
         if status == 304:
             return "304 Not Modified", list(variant.not_modified_headers), b""
-        return plain_text("412 Precondition Failed", "412 Precondition Failed: If-Match or If-Unmodified-Since is false")
+        return plain_text(
+            "412 Precondition Failed", "412 Precondition Failed: If-Match or If-Unmodified-Since is false"
+        )
 
 
 def cache_control(max_age: int) -> str:

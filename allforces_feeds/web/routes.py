@@ -12,7 +12,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from functools import cached_property
+from functools import cached_property, partial
 from importlib.resources import files
 from urllib.parse import unquote
 
@@ -77,7 +77,9 @@ class Router:
 
     def items(self, scope: Scope) -> list[Item]:
         """The scope's newest posts with their bodies: what its feeds and page show."""
-        return [Item(post, (body := self.body(post)).html, body.summary) for post in scope.latest(self.config.feed_limit)]
+        return [
+            Item(post, (body := self.body(post)).html, body.summary) for post in scope.latest(self.config.feed_limit)
+        ]
 
     def feed_body(self, scope: Scope, fmt: FeedFormat) -> bytes:
         """One scope's feed in one format."""
@@ -96,7 +98,7 @@ class Router:
         for scope in snapshot.all_scopes():
             for fmt in FORMATS.values():
                 path = urls.feed_path(scope.kind, scope.slug, fmt.file)
-                routes[wsgi_path(path)] = self._scoped(scope, lambda s, fmt=fmt: self.feed_body(s, fmt), fmt.media_type)
+                routes[wsgi_path(path)] = self._scoped(scope, partial(self.feed_body, fmt=fmt), fmt.media_type)
             if scope.kind != SITE:
                 page = self._scoped(scope, lambda s: render_scope_page(s, self.items(s), config, urls), HTML_MIMETYPE)
                 routes[wsgi_path(urls.scope_path(scope.kind, scope.slug))] = page

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.datastructures import Headers
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..render import FORMATS
 from .http import Answer, Representation
@@ -54,7 +54,7 @@ def http_error(error: HTTPException) -> Response:
         f"{error.code} {error.name}: {error.description}\n", status=error.code or 500, mimetype="text/plain"
     )
     found.headers["X-Content-Type-Options"] = "nosniff"
-    if error.code == 405 and error.valid_methods:
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         found.headers["Allow"] = ", ".join(error.valid_methods)
     return found
 

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from .http import Answer, Environ, Representation, StartResponse, plain_text
+from .http import Answer, plain_text
 from .routes import Router
 
-WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 ALLOW = ("Allow", "GET, HEAD, OPTIONS")
 
 
 class FastPath:
     """GET and HEAD of a routed path are answered here; Flask gets only what the router does not know."""
 
-    def __init__(self, app: WsgiApp, router: Router) -> None:
+    def __init__(self, app: WSGIApplication, router: Router) -> None:
         self.app = app
         self.router = router
 
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Serve what the router resolves, or hand the request to the Flask application."""
         found = self.router.resolve(environ.get("PATH_INFO", ""))
         if found is None:

@@ -1,4 +1,4 @@
-"""web/http.py without I/O, and web/wsgi.py: content-coding negotiation, the precondition matrix, variants and the WSGI fast path."""
+"""web/http.py without I/O (coding negotiation, preconditions, variants) and the WSGI fast path of web/wsgi.py."""
 
 from __future__ import annotations
 
