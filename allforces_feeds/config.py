@@ -67,6 +67,7 @@ class Config:
 
 
 def _absolute_url(name: str, value: str) -> str:
+    """An absolute http(s) URL without query or fragment, trailing slash removed."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ConfigError(name, value, "an absolute http(s) URL such as https://allforces.jp")
@@ -74,7 +75,10 @@ def _absolute_url(name: str, value: str) -> str:
 
 
 def _int_between(low: int, high: int) -> Callable[[str, str], int]:
+    """A parser of whole numbers from low to high."""
+
     def parse(name: str, value: str) -> int:
+        """The number, or a ConfigError naming the setting."""
         try:
             number = int(value)
         except ValueError:
@@ -87,6 +91,7 @@ def _int_between(low: int, high: int) -> Callable[[str, str], int]:
 
 
 def _timezone(name: str, value: str) -> ZoneInfo:
+    """An IANA time zone."""
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -94,6 +99,7 @@ def _timezone(name: str, value: str) -> ZoneInfo:
 
 
 def _directory(name: str, value: str) -> Path:
+    """An existing folder."""
     path = Path(value)
     if not path.is_dir():
         raise ConfigError(name, value, "an existing folder")
@@ -101,6 +107,7 @@ def _directory(name: str, value: str) -> Path:
 
 
 def _text(name: str, value: str) -> str:
+    """A non-empty text, trimmed."""
     if not value.strip():
         raise ConfigError(name, value, "a non-empty text")
     return value.strip()

@@ -9,6 +9,7 @@ class ConfigError(Exception):
     """A setting has a value the service cannot run with."""
 
     def __init__(self, name: str, value: str, expected: str) -> None:
+        """Name the setting, the value and what was expected."""
         super().__init__(f"ALLFORCES_{name}={value!r}: expected {expected}")
         self.name = name
         self.value = value
@@ -19,5 +20,6 @@ class ContentError(Exception):
     """A post cannot be served: carries the Problem (file, field, reason) that says why."""
 
     def __init__(self, source: str, field: str, reason: str) -> None:
+        """Name the setting, the value and what was expected."""
         self.problem = Problem(source, field, reason)
         super().__init__(str(self.problem))

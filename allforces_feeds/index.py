@@ -63,6 +63,7 @@ class Catalog:
     """All loaded posts; hands out the Snapshot of what is visible at a moment (scheduled posts appear)."""
 
     def __init__(self, posts: Iterable[Post], site_title: str) -> None:
+        """Sort the posts newest first and index their publication instants."""
         self.posts: tuple[Post, ...] = tuple(sorted(posts, key=lambda p: p.sort_key))
         self.site_title = site_title
         # Publication instants, oldest first, to count how many posts are visible at a moment.

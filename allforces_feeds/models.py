@@ -38,6 +38,7 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
+        """file: field: reason, as logs and `feeds check` print it."""
         return f"{self.source}: {self.field}: {self.reason}"
 
 

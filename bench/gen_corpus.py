@@ -82,6 +82,7 @@ def _sentence(rng: random.Random) -> str:
 
 
 def _paragraph(rng: random.Random) -> str:
+    """One paragraph of generated Japanese prose."""
     return "".join(_sentence(rng) for _ in range(rng.randint(3, 7)))
 
 
@@ -110,6 +111,7 @@ def _body(rng: random.Random, size: int) -> str:
 
 
 def _quoted(items: list[str]) -> str:
+    """A YAML double-quoted scalar."""
     return "[" + ", ".join(f'"{item}"' for item in items) + "]"
 
 

@@ -147,10 +147,12 @@ class Report:
 
 
 def _percent(part: int, whole: int) -> str:
+    """A share as a percentage."""
     return f"{100.0 * part / whole:.1f}%" if whole else "100.0%"
 
 
 def _short(value: Any, width: int = 160) -> str:
+    """A value cut for a one-line report."""
     text = repr(value)
     return text if len(text) <= width else text[: width - 3] + "..."
 
@@ -240,6 +242,7 @@ def service_items(feed_bytes: bytes) -> list[Item]:
 
 
 def _split_by_scheme(link: str, terms: list[tuple[str, str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The service's terms split into categories and tags by their scheme."""
     tags = tuple(term for term, scheme in terms if scheme.rstrip("/").endswith("/tags"))
     categories = tuple(term for term, scheme in terms if not scheme.rstrip("/").endswith("/tags"))
     return categories, tags
@@ -276,6 +279,7 @@ def parse_atom(feed_bytes: bytes, split_terms: Any = _split_by_scheme) -> list[I
 
 
 def _alternate(entry: etree._Element) -> str:
+    """The entry's alternate link."""
     for link in entry.iterfind(f"{ATOM}link"):
         if link.get("rel", "alternate") == "alternate":
             return link.get("href", "")
@@ -304,12 +308,14 @@ def _text_construct(element: etree._Element | None) -> str:
 
 
 def _fragment(markup: str) -> lxml.html.HtmlElement | None:
+    """An HTML fragment parsed into an element."""
     if not markup.strip():
         return None
     return lxml.html.fragment_fromstring(markup, create_parent="div")
 
 
 def _fragment_text(markup: str) -> str:
+    """The visible text of an HTML fragment."""
     root = _fragment(markup)
     return "" if root is None else root.text_content()
 
@@ -422,6 +428,7 @@ def service_export(site: Path, out: Path, env: Mapping[str, str] | None = None, 
 
 
 def _print_env(env: Mapping[str, str]) -> None:
+    """Print the settings given to the service."""
     for name, value in sorted(env.items()):
         print(f"  {name}={value}")
 

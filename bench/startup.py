@@ -186,6 +186,7 @@ def serve_once(content: Path, cache: Path, tag_paths: list[str], log: Path) -> R
 
 # -- Hugo ------------------------------------------------------------------------------------
 def _labels(value: object) -> list[str]:
+    """A post's labels as a list."""
     if isinstance(value, str):
         return value.split()
     return [str(item) for item in value] if isinstance(value, list) else []

@@ -35,6 +35,7 @@ class BodyCache:
     """Makes each post's body once: key = body code and libraries, settings that shape the HTML, the file's bytes."""
 
     def __init__(self, config: Config) -> None:
+        """Keep the settings that shape bodies; CACHE_DIR/render holds the entries."""
         self.config = config
         self._salt = f"{fingerprint()}\0{config.site_url}\0{config.excerpt_length}"
         self._folder: Path | None = None if config.cache_dir is None else config.cache_dir / "render"
@@ -79,6 +80,7 @@ class BodyCache:
 
     # -- memory -----------------------------------------------------------------------------------
     def _recall(self, key: str) -> Body | None:
+        """The body of this key from memory or CACHE_DIR, or None."""
         with self._lock:
             found = self._memory.get(key)
             if found is not None:
@@ -91,6 +93,7 @@ class BodyCache:
         return found
 
     def _remember(self, key: str, rendered: Body) -> None:
+        """Keep a body in memory, the least recently used out first."""
         with self._lock:
             self._memory[key] = rendered
             while len(self._memory) > MEMORY_ENTRIES:
@@ -118,6 +121,7 @@ class BodyCache:
         return None
 
     def _store(self, key: str, rendered: Body) -> None:
+        """Write a body's entry to CACHE_DIR, atomically; a failure only costs speed."""
         path = self.path(key)
         if path is None:
             return

@@ -37,6 +37,7 @@ class _TextExtractor(HTMLParser):
     """Collects the text of an HTML fragment, a space between blocks, without scripts or ruby readings."""
 
     def __init__(self, skipped: frozenset[str]) -> None:
+        """Start with no text and nothing being skipped."""
         super().__init__(convert_charrefs=True)
         self.skipped = skipped
         self.parts: list[str] = []

@@ -56,6 +56,7 @@ def sanitize(html: str, base_url: str) -> str:
     def absolutize(element: str, attribute: str, value: str) -> str | None:
         # nh3 checks the scheme after this filter: "javascript:..." stays as it is here
         # (urljoin keeps a reference with its own scheme) and is then dropped by url_schemes.
+        """An attribute's URL made absolute, or None to drop the attribute."""
         return absolute_url(value, base_url) if attribute in URL_ATTRIBUTES else value
 
     return nh3.clean(

@@ -40,6 +40,7 @@ class LoadCache:
     """What each post file gave, by source and digest: one sealed JSON file per configuration and code."""
 
     def __init__(self, config: Config) -> None:
+        """Name the cache file by code and settings (none without CACHE_DIR)."""
         self.path = None if config.cache_dir is None else config.cache_dir / "posts" / f"{_loader_salt(config)}.json"
 
     def read(self) -> dict[str, Any]:
@@ -113,6 +114,7 @@ _ZONES: dict[str | int, Any] = {}
 
 
 def _unmoment(data: list[Any] | None) -> datetime | None:
+    """The datetime a _moment() list holds."""
     if data is None:
         return None
     naive, key = data

@@ -12,6 +12,7 @@ VERSION = "https://jsonfeed.org/version/1.1"
 
 
 def _item(item: Item) -> dict[str, Any]:
+    """One post as a JSON Feed item, keys in a fixed order."""
     post = item.post
     entry: dict[str, Any] = {
         # "id (required, string) is unique for that item for that feed over time."

@@ -32,12 +32,14 @@ class _ItemExtension(BaseEntryExtension):
     """What feedgen lacks: the image as one media:content, and dcterms:modified on RSS items."""
 
     def __init__(self) -> None:
+        """No image and no modified date until the feed sets them."""
         self.modified: str | None = None
         self.image: str | None = None
 
     def _image(self, entry: etree._Element) -> etree._Element:
         # feedgen's media extension wraps a lone media:content in a media:group, which the
         # W3C validator rejects ("media:group must have multiple media:content children").
+        """Append the image as one media:content."""
         if self.image:
             etree.SubElement(entry, f"{{{MEDIA}}}content", url=self.image, medium="image")
         return entry

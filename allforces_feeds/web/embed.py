@@ -40,6 +40,7 @@ class BadQuery(Exception):
     """A query the service cannot answer: the HTTP status line and a short plain-text reason."""
 
     def __init__(self, status: str, reason: str) -> None:
+        """Keep the status line and the reason."""
         super().__init__(reason)
         self.status = status
         self.reason = reason

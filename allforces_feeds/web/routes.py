@@ -46,6 +46,7 @@ class Router:
     """Resolves paths to representations, each prepared once per snapshot of visible posts."""
 
     def __init__(self, config: Config, catalog: Catalog, problems: list[Problem], clock: Clock) -> None:
+        """Start with no snapshot: routes are built on the first request."""
         self.config = config
         self.urls = Urls(config)
         self.catalog = catalog

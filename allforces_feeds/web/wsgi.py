@@ -17,6 +17,7 @@ class FastPath:
     """GET and HEAD of a routed path are answered here; Flask gets only what the router does not know."""
 
     def __init__(self, app: WSGIApplication, router: Router) -> None:
+        """Wrap the Flask application with the router in front."""
         self.app = app
         self.router = router
 

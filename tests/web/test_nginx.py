@@ -1,7 +1,7 @@
 """A real nginx in front (gzip on, proxy_cache): revalidation still ends in 304s, weakened ETags included.
 
 nginx compresses on the way and so weakens our ETag to W/"..." (RFC 9110 §8.8.1); a client echoing it must
-still be answered 304. Skipped with a reason where nginx is missing, except in CI (ALLFORCES_REQUIRE_BROWSER=1).
+still be answered 304. Skipped with a reason where nginx is missing, except in CI (ALLFORCES_REQUIRE_NGINX=1).
 """
 
 from __future__ import annotations
@@ -84,8 +84,8 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> Non
 def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server, Server]]:
     """(origin gunicorn, nginx passing through, nginx with proxy_cache)."""
     if NGINX is None:
-        if os.environ.get("ALLFORCES_REQUIRE_BROWSER") == "1":
-            pytest.fail("nginx is required here (ALLFORCES_REQUIRE_BROWSER=1) but not installed")
+        if os.environ.get("ALLFORCES_REQUIRE_NGINX") == "1":
+            pytest.fail("nginx is required here (ALLFORCES_REQUIRE_NGINX=1) but not installed")
         pytest.skip("nginx is not installed (Debian package nginx); the proxy tests need it")
     tmp = tmp_path_factory.mktemp("nginx")
     with gunicorn({"ALLFORCES_CACHE_DIR": str(tmp / "app-cache")}) as origin:
