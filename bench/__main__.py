@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("serving", "startup")
+BENCHMARKS = ("serving", "startup", "slow_clients")
 
 
 def main(names: list[str]) -> None:

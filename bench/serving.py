@@ -1,7 +1,7 @@
 """Serving speed: the service vs a constant-body Flask app, side by side under wrk, A B A B.
 
 `python -m bench serving` (or `make bench`). Both run under gunicorn with the repo's gunicorn.conf.py
-and 2 sync workers on loopback, are hit with the same wrk flags, alternately, for 200 and 304 in
+and 2 workers of the repo's class on loopback, are hit with the same wrk flags, alternately, for 200 and 304 in
 identity and gzip; the table gives median req/s, the ratio service/constant and the median p99.
 Then, in process, what preparing the representations costs compared with serving them.
 BENCH_ROUNDS (3), BENCH_SECONDS (3) and BENCH_CONNECTIONS (8) override the defaults.
@@ -46,6 +46,9 @@ class Run:
     errors: str
 
 
+WORKER_CLASS = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+
+
 def fetch(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
     """One request through urllib, 304 included."""
     request = urllib.request.Request(url, headers=headers)
@@ -58,7 +61,7 @@ def fetch(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes
 
 @contextmanager
 def gunicorn(target: str, env: dict[str, str], log: Path) -> Iterator[str]:
-    """gunicorn with the repo's config, 2 sync workers, on a free loopback port; its base URL."""
+    """gunicorn with the repo's config (its worker class), 2 workers, on a free loopback port; its base URL."""
     port = free_port()
     command = [
         str(GUNICORN), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
@@ -235,11 +238,11 @@ def main() -> None:
         raise SystemExit("bench.serving needs wrk (Debian package `wrk`)")
     work = Path(tempfile.mkdtemp(prefix="allforces-bench-"))
     env = {**os.environ, "ALLFORCES_CACHE_DIR": str(work / "cache")}
-    env.pop("GUNICORN_ACCESSLOG", None)  # no access log: it would be most of the work measured
+    env["GUNICORN_ACCESSLOG"] = "off"  # no access log: it would be most of the work measured
     try:
         print(
-            f"wrk -t1 -c{CONNECTIONS} -d{SECONDS}s --latency, {ROUNDS} rounds A B A B, gunicorn {WORKERS} sync workers,"
-            f" {os.cpu_count()} CPUs, GET {PATH}",
+            f"wrk -t1 -c{CONNECTIONS} -d{SECONDS}s --latency, {ROUNDS} rounds A B A B,"
+            f" gunicorn {WORKERS} {WORKER_CLASS} workers, {os.cpu_count()} CPUs, GET {PATH}",
             flush=True,
         )
         started = time.monotonic()
