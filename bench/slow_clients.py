@@ -22,7 +22,6 @@ import http.client
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench.servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -59,14 +60,6 @@ UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 SCENARIOS = ("keep-alive", "close")
 
 
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     """A running gunicorn: its worker class, port and process."""
@@ -86,16 +79,6 @@ def get(port: str | int, timeout: float, path: str = PATH) -> int:
         return response.status
     finally:
         connection.close()
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate a server; kill it if it has not exited within 15 s."""
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @contextmanager

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.servers import free_port, stop
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 HOST = "127.0.0.1"
@@ -40,14 +42,6 @@ class Server:
 def shipped_environ() -> dict[str, str]:
     """This environment without GUNICORN_* variables: the test is about the settings gunicorn.conf.py ships."""
     return {name: value for name, value in os.environ.items() if not name.startswith("GUNICORN_")}
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def get_feed(port: int, path: str = "/feed.xml") -> tuple[int, float]:
@@ -95,12 +89,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             get_feed(port)
         yield Server(port, float(settings["keepalive"]))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def hold(sock: socket.socket, deadline: float, number: int) -> float | None:
