@@ -1,16 +1,18 @@
-"""The settings table: every setting's name, default and help, read from ALLFORCES_* variables."""
+"""The settings table: every setting's name, default and help; read from ALLFORCES_* variables, then the
+Jekyll site's _config.yml, then the defaults."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+from .siteconfig import SITE_KEYS, read_site_config
 
 PREFIX = "ALLFORCES_"
 
@@ -39,7 +41,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EXCERPT_LENGTH", "120", "Longest excerpt, in characters (20-2000)."),
     Setting("TAG_AUTHORITY", "", "Authority of tag: URI ids, RFC 4151 (default: SITE_URL's host)."),
     Setting("PERMALINK", "date", "Jekyll permalink style or pattern for post links."),
+    Setting(
+        "JEKYLL_CONFIG", "_config.yml", "The site's config files in CONTENT_DIR, comma-separated, later ones winning."
+    ),
+    Setting(
+        "EXCERPT_SEPARATOR",
+        "",
+        "Text that ends a post's excerpt, as Jekyll's excerpt_separator (empty: cut at a sentence).",
+    ),
+    Setting(
+        "ITEM_IDS", "tag", "Item ids: tag (RFC 4151 tag: URIs) or url (the post's URL, as jekyll-feed writes them)."
+    ),
+    Setting(
+        "SITE_ICON", "", "Square icon of the feeds: an absolute URL or a path on SITE_URL (default: /favicon.ico)."
+    ),
+    Setting("SITE_LOGO", "", "Wide logo of the feeds: an absolute URL or a path on SITE_URL (default: none)."),
+    Setting("POST_MAX_BYTES", "4194304", "Largest post file, in bytes (1024-67108864); a larger one is reported."),
+    Setting("LABELS_MAX", "200", "Most tags (or categories) one post may name (1-10000)."),
+    Setting("LABEL_MAX_CHARS", "200", "Longest tag, category or author name, in characters (1-10000)."),
 )
+ITEM_ID_STYLES = ("tag", "url")
 
 
 @dataclass(frozen=True)
@@ -60,10 +81,22 @@ class Config:
     excerpt_length: int
     tag_authority: str
     permalink: str
+    excerpt_separator: str
+    item_ids: str
+    site_icon: str
+    site_logo: str
+    # The Jekyll site's merged config ({} for a plain folder of posts): Liquid's site.*, defaults, collections.
+    site: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    # Where each setting's value came from: "environment", the config file's name, or "default".
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # Input bounds (load/limits.py): a post over one is reported and left out.
+    post_max_bytes: int = 4 * 1024 * 1024
+    labels_max: int = 200
+    label_max_chars: int = 200
 
     def as_dict(self) -> dict[str, str]:
         """The settings as strings, for the fingerprint and the README table."""
-        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        return {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "sources"}
 
 
 def _absolute_url(name: str, value: str) -> str:
@@ -113,15 +146,39 @@ def _text(name: str, value: str) -> str:
     return value.strip()
 
 
+def _raw_settings(
+    environ: Mapping[str, str], overrides: Mapping[str, Any]
+) -> tuple[dict[str, str], dict[str, str], dict[str, Any]]:
+    """Each setting's text and its source: overrides or the environment, then the site's config, then the default."""
+    raw: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for setting in SETTINGS:
+        if setting.name in overrides or PREFIX + setting.name in environ:
+            raw[setting.name] = str(overrides.get(setting.name, environ.get(PREFIX + setting.name)))
+            sources[setting.name] = "environment"
+    content_dir = _directory("CONTENT_DIR", raw.get("CONTENT_DIR", "content"))
+    names = raw.get("JEKYLL_CONFIG", "_config.yml")
+    site = read_site_config(content_dir, names)
+    for setting in SETTINGS:
+        if setting.name in raw:
+            continue
+        found = SITE_KEYS[setting.name](site) if setting.name in SITE_KEYS else None
+        raw[setting.name] = setting.default if found is None else found
+        sources[setting.name] = "default" if found is None else names.split(",")[-1].strip()
+    return raw, sources, site
+
+
 def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
-    """Read every setting from the environment (or overrides), validate it, and return a Config."""
+    """Read every setting (environment or overrides, the site's _config.yml, defaults), validate it, return a Config."""
     environ = os.environ if environ is None else environ
-    raw = {s.name: str(overrides.get(s.name, environ.get(PREFIX + s.name, s.default))) for s in SETTINGS}
+    raw, sources, site = _raw_settings(environ, overrides)
     site_url = _absolute_url("SITE_URL", raw["SITE_URL"])
     public_url = _absolute_url("PUBLIC_URL", raw["PUBLIC_URL"]) if raw["PUBLIC_URL"] else site_url
     authority = raw["TAG_AUTHORITY"] or urlsplit(site_url).hostname or ""
     if not authority or any(c in authority for c in ",:/ "):
         raise ConfigError("TAG_AUTHORITY", authority, "a domain name or e-mail address (RFC 4151)")
+    if raw["ITEM_IDS"] not in ITEM_ID_STYLES:
+        raise ConfigError("ITEM_IDS", raw["ITEM_IDS"], " or ".join(ITEM_ID_STYLES))
     return Config(
         site_url=site_url,
         public_url=public_url,
@@ -137,4 +194,13 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> C
         excerpt_length=_int_between(20, 2000)("EXCERPT_LENGTH", raw["EXCERPT_LENGTH"]),
         tag_authority=authority,
         permalink=_text("PERMALINK", raw["PERMALINK"]),
+        excerpt_separator=raw["EXCERPT_SEPARATOR"],
+        item_ids=raw["ITEM_IDS"],
+        site_icon=raw["SITE_ICON"],
+        site_logo=raw["SITE_LOGO"],
+        site=site,
+        sources=sources,
+        post_max_bytes=_int_between(1024, 64 * 1024 * 1024)("POST_MAX_BYTES", raw["POST_MAX_BYTES"]),
+        labels_max=_int_between(1, 10000)("LABELS_MAX", raw["LABELS_MAX"]),
+        label_max_chars=_int_between(1, 10000)("LABEL_MAX_CHARS", raw["LABEL_MAX_CHARS"]),
     )

@@ -13,15 +13,34 @@ _JEKYLL = re.compile(
 )
 
 
+# What Ruby's Time.parse (Jekyll's Utils.parse_date) still reads when more follows the time, as in
+# "2023-01-29 18:30:22 2023 -0800": the date and time, in the local zone; the rest is not a zone it takes.
+_RUBY_LENIENT = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?()"
+    r"(?=\s)(?!\s*(?:Z|[+-]\d{2}:?\d{2})$)"
+)
+
+
+def local_time(naive: datetime, zone: tzinfo) -> datetime:
+    """A wall time in zone as Ruby's Time.local reads it across DST changes (Jekyll's dates).
+
+    A time that happens twice (autumn) is the later one; a time that never happens (spring) is read
+    with the offset before the change, so 02:30 in a 02:00-03:00 gap is 03:30 after it.
+    """
+    later = naive.replace(tzinfo=zone, fold=1)
+    back = later.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    return later if back == naive else naive.replace(tzinfo=zone, fold=0)
+
+
 def parse_date(value: object, zone: tzinfo) -> datetime:
     """An aware datetime from a YAML value; a naive one or a bare date is read in zone."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=zone)
+        return value if value.tzinfo else local_time(value, zone)
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=zone)
     if not isinstance(value, str):
         raise ValueError(f"expected a date such as 2025-09-12 16:42:31 +0000, got {value!r}")
-    match = _JEKYLL.match(value.strip())
+    match = _JEKYLL.match(value.strip()) or _RUBY_LENIENT.match(value.strip())
     if match is None:
         raise ValueError(f"expected a date such as 2025-09-12 16:42:31 +0000, got {value!r}")
     year, month, day, hour, minute, second, fraction, offset = match.groups()
@@ -37,8 +56,8 @@ def parse_date(value: object, zone: tzinfo) -> datetime:
         )
     except ValueError as error:
         raise ValueError(f"impossible date {value!r} ({error})") from None
-    if offset is None:
-        return parsed.replace(tzinfo=zone)
+    if offset is None or offset == "":
+        return local_time(parsed, zone)
     if offset == "Z":
         offset = "+00:00"
     return datetime.fromisoformat(parsed.isoformat() + offset[:3] + ":" + offset[-2:])

@@ -60,6 +60,8 @@ class Post:
     image: str | None
     # SHA-256 of the file's bytes: the body is read back from the file when the post is rendered.
     digest: str
+    # Whether the body holds Liquid markup: its rendering then depends on the rest of the site too.
+    liquid: bool = False
 
     @property
     def sort_key(self) -> tuple[float, str]:

@@ -22,3 +22,16 @@ def slugify(label: str) -> str:
 def quote_slug(slug: str) -> str:
     """The slug as it stands in a URL: NFC, UTF-8, percent-encoded with uppercase hex."""
     return quote(unicodedata.normalize("NFC", slug), safe="")
+
+
+# Jekyll's Utils.slugify (jekyll/utils.rb): the characters each mode replaces with "-".
+_JEKYLL_MODES = {
+    "default": regex.compile(r"[^\p{M}\p{L}\p{Nd}]+"),
+    "pretty": regex.compile(r"[^\p{M}\p{L}\p{Nd}._~!$&'()+,;=@]+"),
+}
+
+
+def jekyll_slugify(text: str, mode: str = "default", cased: bool = False) -> str:
+    """A slug as Jekyll's Utils.slugify writes it (for permalinks' :title and :slug), not the service's slug."""
+    slug = _JEKYLL_MODES[mode].sub("-", text).strip("-")
+    return slug if cased else slug.lower()

@@ -9,7 +9,7 @@ from urllib.parse import quote, urljoin
 
 from .config import Config
 from .models import SITE
-from .slugs import quote_slug
+from .slugs import jekyll_slugify, quote_slug
 
 # Jekyll's built-in permalink styles (jekyllrb.com/docs/permalinks/).
 PERMALINK_STYLES = {
@@ -25,28 +25,40 @@ _PLACEHOLDER = re.compile(
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
-def permalink_path(pattern: str, published: datetime, categories: tuple[str, ...], title: str) -> str:
-    """Expand a Jekyll permalink pattern as Jekyll does: lower-cased categories, escaped values."""
+def permalink_path(pattern: str, local: datetime, categories: list[str], slug: str) -> str:
+    """Expand a Jekyll permalink pattern as Jekyll's UrlDrop does, from the date in the site's time zone.
+
+    `:title` is the slug as written (pretty mode, cased), `:slug` the slug lower-cased, categories
+    lower-cased and de-duplicated; each value is escaped as URL.escape_path, then "//" squeezed.
+    """
     pattern = PERMALINK_STYLES.get(pattern, pattern)
     values = {
         "categories": "/".join(dict.fromkeys(c.lower() for c in categories)),
-        "year": f"{published.year:04d}",
-        "month": f"{published.month:02d}",
-        "day": f"{published.day:02d}",
-        "i_month": str(published.month),
-        "i_day": str(published.day),
-        "short_year": f"{published.year % 100:02d}",
-        "y_day": f"{published.timetuple().tm_yday:03d}",
-        "hour": f"{published.hour:02d}",
-        "minute": f"{published.minute:02d}",
-        "second": f"{published.second:02d}",
-        "title": title,
-        "slug": title,
+        "year": f"{local.year:04d}",
+        "month": f"{local.month:02d}",
+        "day": f"{local.day:02d}",
+        "i_month": str(local.month),
+        "i_day": str(local.day),
+        "short_year": f"{local.year % 100:02d}",
+        "y_day": f"{local.timetuple().tm_yday:03d}",
+        "hour": f"{local.hour:02d}",
+        "minute": f"{local.minute:02d}",
+        "second": f"{local.second:02d}",
+        "title": jekyll_slugify(slug, "pretty", cased=True),
+        "slug": jekyll_slugify(slug),
         "output_ext": ".html",
     }
     path = _PLACEHOLDER.sub(lambda m: quote(values[m.group(1)], safe=_PATH_SAFE), pattern)
-    path = re.sub(r"/{2,}", "/", "/" + path)
+    # URL#sanitize_url: no "//", no "/./" or "/../" segments, a leading slash.
+    path = re.sub(r"/\.{1,2}/", "/", re.sub(r"/{2,}", "/", "/" + path))
     return path
+
+
+def jekyll_feed_id(path: str, slug: str) -> str:
+    """The site-relative id jekyll-feed gives a post: Document#id, the URL's folder joined with the slug."""
+    folder = path.rstrip("/").rsplit("/", 1)[0]  # Ruby's File.dirname ignores a trailing slash
+    # absolute_url normalizes the URI (Addressable): what is not already escaped is percent-encoded.
+    return quote(f"{folder}/{slug}", safe=_PATH_SAFE + "%")
 
 
 def tag_uri(authority: str, published: datetime, file_slug: str) -> str:

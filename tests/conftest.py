@@ -33,7 +33,8 @@ def make_app(tmp_path: Path) -> Callable[..., Flask]:
             "PUBLIC_URL": PUBLIC_URL,
             **settings,
         }
-        app = create_app(config, clock)
+        # A setting given as None is left unset: the site's _config.yml or the default decides it.
+        app = create_app({name: value for name, value in config.items() if value is not None}, clock)
         app.config["TESTING"] = True
         return app
 

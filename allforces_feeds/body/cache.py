@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..config import Config
@@ -22,6 +23,7 @@ from ..load.parse import read_source
 from ..models import Body, Post
 from ..sealed import seal, unseal, write_atomic
 from .markdown import fingerprint, make_body
+from .site import BodySite, body_site
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +47,28 @@ class BodyCache:
         self.renders = 0
         self.disk_hits = 0
         self.rejected = 0
+        self._site: BodySite | None = None
+        self._posts: tuple[Post, ...] = ()
+        # Liquid problems by post file: (line, reason), found when the body was made.
+        self.problems: dict[str, tuple[tuple[int, str], ...]] = {}
 
-    def key(self, digest: str) -> str:
-        """The cache key of the rendering of a post file with this SHA-256."""
-        return hashlib.sha256(f"{self._salt}\0{digest}".encode()).hexdigest()
+    def use_posts(self, posts: Iterable[Post]) -> None:
+        """The posts Liquid links to ({% post_url %}, {% link %}); bodies with Liquid are keyed by them too."""
+        self._posts = tuple(posts)
+        self._site = None
+
+    @property
+    def site(self) -> BodySite:
+        """The Liquid site of the current posts, built on first use."""
+        site = self._site
+        if site is None:
+            site = self._site = body_site(self.config, self._posts)
+        return site
+
+    def key(self, digest: str, liquid: bool = False) -> str:
+        """The cache key of the body of a post file with this SHA-256 (and of the site, when it has Liquid)."""
+        site = self.site.fingerprint if liquid else ""
+        return hashlib.sha256(f"{self._salt}\0{digest}\0{site}".encode()).hexdigest()
 
     def path(self, key: str) -> Path | None:
         """Where the entry of this key lives, or None without CACHE_DIR."""
@@ -56,7 +76,7 @@ class BodyCache:
 
     def body(self, post: Post) -> Body:
         """The post's HTML and summary: from memory, from CACHE_DIR, or rendered now and kept in both."""
-        key = self.key(post.digest)
+        key = self.key(post.digest, post.liquid)
         found = self._recall(key)
         if found is not None:
             return found
@@ -68,11 +88,14 @@ class BodyCache:
             return Body(html="", summary=post.excerpt or "")
         if source.digest != post.digest:
             log.warning("%s changed since it was loaded: its new text is served; restart to reload it", post.source)
-            key = self.key(source.digest)
+            key = self.key(source.digest, post.liquid)
             found = self._recall(key)
             if found is not None:
                 return found
-        found = make_body(source.body, source.excerpt, self.config.site_url, self.config.excerpt_length)
+        found, problems = make_body(post, source, self.config, self.site)
+        for line, reason in problems:
+            log.warning("%s: line %d: Liquid: %s; left out", post.source, line, reason)
+        self.problems[post.source] = problems
         self.renders += 1
         self._remember(key, found)
         self._store(key, found)

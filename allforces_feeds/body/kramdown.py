@@ -266,11 +266,15 @@ def _converter() -> markdown.Markdown:
     return md
 
 
+# kramdown's extensions that write nothing: comments and options (kramdown syntax, "Extensions").
+_SILENT_EXTENSIONS = re.compile(r"\{::comment\}.*?\{:/(?:comment)?\}|\{::(?:comment|options)\b[^}]*/\}", re.S)
+
+
 def to_html(text: str) -> str:
     """Markdown (after Liquid) to HTML as kramdown writes it."""
     md = _converter()
     try:
-        return md.convert(text)
+        return md.convert(_SILENT_EXTENSIONS.sub("", text))
     finally:
         md.reset()
 

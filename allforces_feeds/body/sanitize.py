@@ -26,8 +26,10 @@ ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "td": frozenset({"align", "colspan", "rowspan"}),
     "th": frozenset({"align", "colspan", "rowspan", "scope"}),
     "time": frozenset({"datetime"}),
-    # Footnotes (Markdown "extra") link to ids within the post.
-    "*": frozenset({"id"}),
+    "code": frozenset({"data-lang"}),
+    # Header ids (kramdown's auto_ids) and footnotes link within the post; classes carry the code
+    # highlighting (Rouge's class names) and the site's IALs, which readers with styles show.
+    "*": frozenset({"id", "class", "role"}),
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 URL_ATTRIBUTES = frozenset({"href", "src"})
@@ -54,9 +56,9 @@ def sanitize(html: str, base_url: str) -> str:
     """Allowlisted tags, http/https/mailto URLs only, relative links made absolute against base_url."""
 
     def absolutize(element: str, attribute: str, value: str) -> str | None:
+        """An attribute's URL made absolute, or None to drop the attribute."""
         # nh3 checks the scheme after this filter: "javascript:..." stays as it is here
         # (urljoin keeps a reference with its own scheme) and is then dropped by url_schemes.
-        """An attribute's URL made absolute, or None to drop the attribute."""
         return absolute_url(value, base_url) if attribute in URL_ATTRIBUTES else value
 
     return nh3.clean(

@@ -1,4 +1,4 @@
-"""Which files are posts: `_posts/**` when the site has one, else every `**/*.md` (CONTRACT.md, Content)."""
+"""Which files are posts: every `**/_posts/**` of a Jekyll site, else every `**/*.md` (CONTRACT.md, Content)."""
 
 from __future__ import annotations
 
@@ -7,36 +7,41 @@ from pathlib import Path
 
 # Jekyll reads posts written in Markdown with either extension (jekyllrb.com/docs/posts/).
 POST_SUFFIXES = (".md", ".markdown")
+# Folders Jekyll never reads posts from: its output, and what a site keeps for its tools.
+SKIPPED_FOLDERS = frozenset({"_site", "_drafts", "node_modules", "vendor"})
 
 
-def discover(content_dir: Path) -> list[tuple[str, str]]:
-    """(source, path) of every post file, in the order of sorted(Path.rglob("*")): part by part."""
-    posts_dir = os.path.join(content_dir, "_posts")
-    prefix: tuple[str, ...]
-    suffixes: tuple[str, ...]
-    if os.path.isdir(posts_dir):
-        root, prefix, suffixes = posts_dir, ("_posts",), POST_SUFFIXES
-    else:
-        root, prefix, suffixes = os.fspath(content_dir), (), (".md",)
-    found: list[tuple[tuple[str, ...], str]] = []
+def discover(content_dir: Path, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(source, path) of every post file, sorted by path parts, sources relative to CONTENT_DIR.
 
-    def walk(folder: str, parts: tuple[str, ...]) -> None:
-        """Collect the post files below folder, as Path.rglob("*") would see them."""
-        # As Path.rglob("*") in Python 3.11: symlinked folders are not entered, unreadable ones skipped.
-        try:
-            with os.scandir(folder) as scan:
-                entries = list(scan)
-        except OSError:
-            return
-        for entry in entries:
-            name = entry.name
-            if name.startswith((".", "_drafts")):
-                continue
-            if name.endswith(suffixes) and entry.is_file():
-                found.append(((*parts, name), entry.path))
-            elif entry.is_dir(follow_symlinks=False):
-                walk(entry.path, (*parts, name))
-
-    walk(root, prefix)
+    A Jekyll site keeps posts in `_posts` folders at its root or below (`ja/news/_posts`, whose folders
+    become categories); a folder without any `_posts` is a plain folder of Markdown posts.
+    """
+    root = os.fspath(content_dir)
+    inside = _walk(root, (), POST_SUFFIXES, exclude, posts_only=True)
+    found = inside if inside or os.path.isdir(os.path.join(root, "_posts")) else _walk(root, (), (".md",), exclude)
     found.sort()
     return [("/".join(parts), path) for parts, path in found]
+
+
+def _walk(
+    folder: str, parts: tuple[str, ...], suffixes: tuple[str, ...], exclude: tuple[str, ...], posts_only: bool = False
+) -> list[tuple[tuple[str, ...], str]]:
+    """The post files below folder, as Path.rglob("*") sees them: symlinked folders not entered."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = list(scan)
+    except OSError:
+        return []  # an unreadable folder is skipped, as rglob does
+    found: list[tuple[tuple[str, ...], str]] = []
+    in_posts = "_posts" in parts
+    for entry in entries:
+        name = entry.name
+        relative = "/".join((*parts, name))
+        if name.startswith(".") or name in SKIPPED_FOLDERS or relative in exclude:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            found += _walk(entry.path, (*parts, name), suffixes, exclude, posts_only)
+        elif (in_posts or not posts_only) and name.endswith(suffixes) and entry.is_file():
+            found.append(((*parts, name), entry.path))
+    return found

@@ -13,9 +13,10 @@ from ..models import Problem
 from ..slugs import slugify
 from ..text import plain
 from ..urls import Urls
+from . import limits
 
-# XML 1.0 §2.2 forbids these characters anywhere in a document.
-XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# XML 1.0 §2.2 forbids these characters anywhere in a document, or discourages them (load/limits.py).
+XML_FORBIDDEN = re.compile(limits.XML_FORBIDDEN_CLASS)
 # Reading speed for Japanese text, in characters a minute.
 CHARS_PER_MINUTE = 500
 # A blog has a few hundred labels on thousands of posts: each spelling is made plain and slugged once.
@@ -54,8 +55,8 @@ def excerpt(meta: dict[str, object]) -> str | None:
     return plain(str(value)) if value else None
 
 
-def labels(value: object, source: str, name: str) -> tuple[str, ...]:
-    """A list, or Jekyll's space-separated string, of labels; each spelling once per slug."""
+def labels(value: object, source: str, name: str, bounds: limits.Limits = limits.DEFAULT_LIMITS) -> tuple[str, ...]:
+    """A list, or Jekyll's space-separated string, of labels; each spelling once per slug; count and length bounded."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -64,6 +65,7 @@ def labels(value: object, source: str, name: str) -> tuple[str, ...]:
         items = value
     else:
         raise ContentError(source, name, f"expected a list or a space-separated string, got {value!r}")
+    limits.check_labels(items, source, name, bounds)
     found: dict[str, str] = {}
     for item in items:
         text = str(item)
@@ -71,6 +73,7 @@ def labels(value: object, source: str, name: str) -> tuple[str, ...]:
         if known is None:
             label = plain(text)
             known = _LABEL_SLUGS[text] = (label, slugify(label) if label else "")
+        limits.check_label(known[0], source, name, bounds)
         if known[1]:
             found.setdefault(known[1], known[0])
     return tuple(found.values())

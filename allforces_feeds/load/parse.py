@@ -17,9 +17,10 @@ from ..config import Config
 from ..dates import parse_date
 from ..errors import ContentError
 from ..models import Parsed, Post, Problem
-from ..text import plain
-from ..urls import Urls, permalink_path, tag_uri
-from . import fields
+from ..text import plain, title_text
+from ..urls import Urls, jekyll_feed_id, permalink_path, tag_uri
+from . import fields, limits
+from .jekyll import categories, titleize, with_defaults
 
 # Jekyll's post file name: YYYY-MM-DD-title.ext (jekyllrb.com/docs/posts/).
 _POST_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
@@ -44,14 +45,15 @@ def _build_post(
         problems.append(Problem(source, "text", "control characters that XML forbids were removed"))
         text = fields.XML_FORBIDDEN.sub("", text)
     meta, body = split_front_matter(text, source)
+    meta = with_defaults(config.site, source, meta)
     if meta.get("published") is False or meta.get("draft") is True:
         return None, None, 0
-    title = plain(str(meta.get("title") or ""))
-    if not title:
-        raise ContentError(source, "title", "missing or empty")
     stem = PurePosixPath(source).stem
     name = _POST_NAME.match(stem)
-    file_slug = name.group(2) if name else stem
+    # Document#populate_title: the file's slug, without trailing periods; front matter `slug` wins.
+    file_slug = (name.group(2) if name else stem).rstrip(".")
+    slug = str(meta.get("slug") or file_slug)
+    title = title_text(str(meta.get("title") or "")) or titleize(file_slug)
     date_value = meta.get("date") or (name.group(1) if name else None)
     if date_value is None:
         raise ContentError(source, "date", "missing: no date field and no YYYY-MM-DD- in the file name")
@@ -61,48 +63,64 @@ def _build_post(
         raise ContentError(source, "date", str(error)) from None
     modified = fields.modified(meta.get("last_modified_at"), published, config.site_timezone, source, problems)
     position = len(problems)
-    categories = fields.labels(meta.get("categories", meta.get("category")), source, "categories")
-    tags = fields.labels(meta.get("tags"), source, "tags")
+    in_url, listed = categories(source, meta)
     pattern = str(meta.get("permalink") or config.permalink)
+    # Jekyll converts the date to the site's time zone before it builds the permalink (Utils.parse_date).
+    path = permalink_path(pattern, published.astimezone(config.site_timezone), in_url, slug)
+    if meta.get("id"):
+        id_ = plain(str(meta["id"]))
+    elif config.item_ids == "url":
+        id_ = urls.post(jekyll_feed_id(path, slug))
+    else:
+        id_ = tag_uri(config.tag_authority, published, file_slug)
     post = Post(
         source=source,
-        id=plain(str(meta["id"])) if meta.get("id") else tag_uri(config.tag_authority, published, file_slug),
-        url=urls.post(permalink_path(pattern, published, categories, file_slug)),
+        id=id_,
+        url=urls.post(path),
         title=title,
         published=published,
         updated=published,
         author=fields.author(meta.get("author"), config.site_author, source),
-        tags=tags,
-        categories=categories,
+        tags=fields.labels(meta.get("tags"), source, "tags"),
+        categories=fields.labels(listed, source, "categories"),
         excerpt=fields.excerpt(meta),
         reading_time=fields.reading_time(meta.get("reading_time"), body),
         image=fields.image(meta.get("image"), urls, source, problems),
         digest=digest,
+        liquid="{{" in body or "{%" in body,
     )
     return post, modified, position
 
 
-def split_front_matter(text: str, source: str) -> tuple[dict[str, object], str]:
-    """(fields, Markdown body) by python-frontmatter (PyYAML's C loader), errors as ContentError."""
+def split_front_matter(
+    text: str, source: str, bounds: limits.Limits = limits.DEFAULT_LIMITS, problems: list[Problem] | None = None
+) -> tuple[dict[str, object], str]:
+    """(fields, Markdown body) by python-frontmatter with bounded YAML (PyYAML's C loader), errors as ContentError.
+
+    With `problems`, characters that XML forbids written as YAML escapes or HTML references are reported there.
+    """
+    limits.check_lines(text, source, bounds)
+    handler = limits.front_matter_handler(text, source, bounds)
     try:
-        meta, body = frontmatter.parse(text)
+        meta, body = frontmatter.parse(text, handler=handler)
     except yaml.YAMLError as error:
         reason = str(error).replace("\n", " ")
         raise ContentError(source, "front matter", f"invalid YAML: {reason}") from None
     except ValueError as error:
         # PyYAML builds dates while parsing: 2025-02-30 fails here (and JSON front matter's errors too).
         raise ContentError(source, "front matter", f"impossible value: {error}") from None
+    if problems is not None:
+        removed = getattr(handler, "removed", [])
+        found = (limits.removed_problem(source, removed), limits.references_problem(source, body))
+        problems.extend(problem for problem in found if problem is not None)
     return dict(meta), body
 
 
-def read_bytes(path: str | Path) -> bytes:
-    """A file's bytes, with the fewest system calls (no buffered reader for a file read whole)."""
-    descriptor = os.open(path, os.O_RDONLY)
+def read_bytes(path: str | Path, limit: int = limits.DEFAULT_LIMITS.post_max_bytes, flags: int = 0) -> bytes:
+    """A file's bytes, with the fewest system calls; limits.TooLarge (an OSError) past `limit`, never read whole."""
+    descriptor = os.open(path, os.O_RDONLY | flags)
     try:
-        chunks = [os.read(descriptor, os.fstat(descriptor).st_size + 1)]
-        while chunks[-1]:
-            chunks.append(os.read(descriptor, 1 << 20))
-        return b"".join(chunks)
+        return limits.read_bounded(descriptor, limit)
     finally:
         os.close(descriptor)
 
@@ -114,11 +132,18 @@ class Source:
     digest: str
     body: str
     excerpt: str | None
+    meta: dict[str, object]
 
 
 def read_source(config: Config, post: Post) -> Source:
     """The post's file read back for rendering; the caller compares the digest with the loaded one."""
-    raw = read_bytes(config.content_dir / post.source)
+    bounds = limits.limits_of(config)
+    # The file was checked at load; what is there now may be a symlink swapped in since: it must stay
+    # inside CONTENT_DIR, and O_NOFOLLOW refuses a last component swapped between the check and the open.
+    path = limits.inside(config.content_dir, config.content_dir / post.source)
+    if path is None:
+        raise ContentError(post.source, "file", "now a symlink that leads out of CONTENT_DIR; not read")
+    raw = read_bytes(path, bounds.post_max_bytes, getattr(os, "O_NOFOLLOW", 0))
     text = fields.XML_FORBIDDEN.sub("", fields.decode(raw, post.source))
-    meta, body = split_front_matter(text, post.source)
-    return Source(hashlib.sha256(raw).hexdigest(), unicodedata.normalize("NFC", body), fields.excerpt(meta))
+    meta, body = split_front_matter(text, post.source, bounds)
+    return Source(hashlib.sha256(raw).hexdigest(), unicodedata.normalize("NFC", body), fields.excerpt(meta), meta)

@@ -72,7 +72,8 @@ def test_seed_post_is_served_intact(client: FlaskClient) -> None:
     assert seed["_allforces"]["reading_time"] == 8
     assert seed["tags"][:4] == ["AI", "最新ニュース", "技術動向", "投資"]
     assert "投資分析" in seed["_allforces"]["categories"]
-    assert seed["url"] == "https://allforces.jp/%E6%8A%95%E8%B3%87%E5%88%86%E6%9E%90/2025/09/12/morocco-mistral-ai.html"
+    # 2025-09-12 16:42:31 +0000 is 01:42 on the 13th in Tokyo: Jekyll builds the link from the local date.
+    assert seed["url"] == "https://allforces.jp/%E6%8A%95%E8%B3%87%E5%88%86%E6%9E%90/2025/09/13/morocco-mistral-ai.html"
     assert seed["id"] == "tag:allforces.jp,2025-09-12:morocco-mistral-ai"
     assert "<p>皆さん、こんにちは。" in seed["content_html"]
     rss = parse_xml_feed(client.get("/feed.xml").data)

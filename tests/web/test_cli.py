@@ -9,9 +9,9 @@ def test_check_lists_every_problem_and_fails(make_app) -> None:
     result = make_app(FIXTURES / "broken").test_cli_runner().invoke(args=["feeds", "check"])
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert "_posts/2025-01-04-no-title.md: title: missing or empty" in lines
+    assert "_posts/2025-01-03-bad-yaml.md: front matter: invalid YAML" in "\n".join(lines)
     assert any(line.startswith("_posts/2025-01-07-binary.md: file: binary file") for line in lines)
-    assert len([line for line in lines if line.startswith("_posts/")]) == 9
+    assert len([line for line in lines if line.startswith("_posts/")]) == 8
 
 
 def test_check_passes_on_bundled_content(app) -> None:
