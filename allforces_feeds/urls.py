@@ -19,13 +19,13 @@ PERMALINK_STYLES = {
     "none": "/:categories/:title:output_ext",
 }
 _PLACEHOLDER = re.compile(
-    r":(categories|year|month|day|i_month|i_day|short_year|y_day|hour|minute|second|title|slug|output_ext)"
+    r":(categories|year|month|day|i_month|i_day|short_year|y_day|hour|minute|second|title|slug|output_ext|path)"
 )
 # Jekyll's URL.escape_path keeps RFC 3986 sub-delims and ":@" (pchar) as they are.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
-def permalink_path(pattern: str, local: datetime, categories: list[str], slug: str) -> str:
+def permalink_path(pattern: str, local: datetime, categories: list[str], slug: str, source: str = "") -> str:
     """Expand a Jekyll permalink pattern as Jekyll's UrlDrop does, from the date in the site's time zone.
 
     `:title` is the slug as written (pretty mode, cased), `:slug` the slug lower-cased, categories
@@ -47,6 +47,8 @@ def permalink_path(pattern: str, local: datetime, categories: list[str], slug: s
         "title": jekyll_slugify(slug, "pretty", cased=True),
         "slug": jekyll_slugify(slug),
         "output_ext": ".html",
+        # Document#cleaned_relative_path: the file's path without its extension and its first "_posts".
+        "path": source.rsplit(".", 1)[0].replace("_posts", "", 1),
     }
     path = _PLACEHOLDER.sub(lambda m: quote(values[m.group(1)], safe=_PATH_SAFE), pattern)
     # URL#sanitize_url: no "//", no "/./" or "/../" segments, a leading slash.

@@ -26,7 +26,7 @@ KNOWN: dict[tuple[str, str], str] = {
     ("naive-date.html", "updated"): "contract",
     # CONTRACT.md: a "<" in a title is a character; jekyll-feed strips "<AI>" as if it were a tag.
     ("title-escapes.html", "title"): "contract",
-    # jekyll-feed smartifies titles and strips tags; the service keeps the title as written.
+    # CONTRACT.md: titles are plain text; jekyll-feed strips "<b>" from this one, the service keeps it.
     ("smart-title/", "title"): "titles as written",
     # Ruby's YAML 1.1 reads 38,500 in _data as the integer 38500; PyYAML keeps the string.
     ("liquid.html", "text"): "YAML 1.1 integers with commas",

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..config import Config
 from ..errors import ContentError
 from ..load.parse import read_source
+from ..logs import post_context
 from ..models import Body, Post
 from ..sealed import seal, unseal, write_atomic
 from .markdown import fingerprint, make_body
@@ -65,10 +66,14 @@ class BodyCache:
             site = self._site = body_site(self.config, self._posts)
         return site
 
-    def key(self, digest: str, liquid: bool = False) -> str:
-        """The cache key of the body of a post file with this SHA-256 (and of the site, when it has Liquid)."""
-        site = self.site.fingerprint if liquid else ""
-        return hashlib.sha256(f"{self._salt}\0{digest}\0{site}".encode()).hexdigest()
+    def key(self, digest: str, post: Post | None = None) -> str:
+        """The cache key of the body of a post file with this SHA-256; with Liquid, also of its site and path.
+
+        Liquid reads page.* (the post's path, URL, front matter defaults) and site.*: two files with the
+        same bytes in two language folders render differently.
+        """
+        context = f"{self.site.fingerprint}\0{post.source}" if post is not None and post.liquid else ""
+        return hashlib.sha256(f"{self._salt}\0{digest}\0{context}".encode()).hexdigest()
 
     def path(self, key: str) -> Path | None:
         """Where the entry of this key lives, or None without CACHE_DIR."""
@@ -76,7 +81,7 @@ class BodyCache:
 
     def body(self, post: Post) -> Body:
         """The post's HTML and summary: from memory, from CACHE_DIR, or rendered now and kept in both."""
-        key = self.key(post.digest, post.liquid)
+        key = self.key(post.digest, post)
         found = self._recall(key)
         if found is not None:
             return found
@@ -87,12 +92,11 @@ class BodyCache:
             log.error("%s cannot be read back for rendering (%s); its item has no content", post.source, error)
             return Body(html="", summary=post.excerpt or "")
         if source.digest != post.digest:
-            log.warning("%s changed since it was loaded: its new text is served; restart to reload it", post.source)
-            key = self.key(source.digest, post.liquid)
-            found = self._recall(key)
-            if found is not None:
-                return found
-        found, problems = make_body(post, source, self.config, self.site)
+            # Only bytes the loader checked are rendered (issue 12): the next reload checks the new ones.
+            log.warning("%s changed since it was loaded: served without content until it is loaded again", post.source)
+            return Body(html="", summary=post.excerpt or "")
+        with post_context(post.source):
+            found, problems = make_body(post, source, self.config, self.site)
         for line, reason in problems:
             log.warning("%s: line %d: Liquid: %s; left out", post.source, line, reason)
         self.problems[post.source] = problems

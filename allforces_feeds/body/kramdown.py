@@ -23,6 +23,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from ..typography import typography
 from . import kramdown_ext as ext
 
 # Bump when the HTML changes for a reason the fingerprint's versions and source bytes do not show.
@@ -94,7 +95,7 @@ class TypographyProcessor(Treeprocessor):
     def run(self, root: etree.Element) -> None:
         """Convert every text run in place."""
         for el, key, after in list(ext.text_runs(root, self.SKIP)):
-            setattr(el, key, ext.typography(getattr(el, key), after))
+            setattr(el, key, typography(getattr(el, key), after))
 
 
 def _raw_text(el: etree.Element, stash: list[str]) -> str:
@@ -288,6 +289,6 @@ def fingerprint() -> str:
     for part in (regex.__version__, unicodedata.unidata_version, sys.version):
         digest.update(part.encode() + b"\0")
     here = Path(__file__)
-    for name in (here.name, "kramdown_ext.py"):
-        digest.update(here.with_name(name).read_bytes())
+    for path in (here, here.with_name("kramdown_ext.py"), here.parent.parent / "typography.py"):
+        digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -32,7 +32,8 @@ STALE_AFTER = 86400
 # The modules whose code shapes a loaded post (relative to the package): their bytes name the load cache.
 _PACKAGE = Path(__file__).resolve().parent.parent
 _LOADER_MODULES = (
-    "load/parse.py", "load/fields.py", "dates.py", "errors.py", "models.py", "slugs.py", "text.py", "urls.py",
+    "load/parse.py", "load/fields.py", "load/jekyll.py", "typography.py",
+    "dates.py", "errors.py", "models.py", "slugs.py", "text.py", "urls.py",
 )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ Each rule follows Jekyll 4.3's Document (jekyll/document.rb) and FrontmatterDefa
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -21,8 +22,7 @@ def with_defaults(site: Mapping[str, Any], source: str, meta: dict[str, Any]) ->
         if scope.get("type") not in (None, "posts"):
             continue
         path = str(scope.get("path") or "").strip("/")
-        # FrontmatterDefaults#applies_path?: the scope's path is a folder the post's path starts in.
-        if path and not (source == path or source.startswith(path + "/")):
+        if path and not _applies(path, source):
             continue
         matching.append((len(path), rule["values"]))
     if not matching:
@@ -32,6 +32,15 @@ def with_defaults(site: Mapping[str, Any], source: str, meta: dict[str, Any]) ->
         merged.update(values)
     merged.update(meta)
     return merged
+
+
+def _applies(path: str, source: str) -> bool:
+    """FrontmatterDefaults#applies_path?: the post lies in the scope's folder, which may be a glob ("*/_posts")."""
+    if "*" not in path and "?" not in path and "[" not in path:
+        return source == path or source.startswith(path + "/")
+    # A glob names folders on disk (Dir.glob: "*" stays within one path segment); the post must lie in one.
+    wanted, parts = PurePosixPath(path).parts, PurePosixPath(source).parts
+    return len(parts) >= len(wanted) and all(fnmatchcase(p, w) for p, w in zip(parts, wanted, strict=False))
 
 
 def folder_categories(source: str) -> list[str]:
@@ -60,8 +69,10 @@ def categories(source: str, meta: Mapping[str, Any]) -> tuple[list[str], object]
     merged = list(dict.fromkeys([*folder_categories(source), *_listed(meta.get("categories"))]))
     single = meta.get("category")
     if single is not None:
-        merged = list(dict.fromkeys([*merged, *_listed(single)]))
-        return merged, _listed(single)
+        # Utils.pluralized_array_from_hash takes the singular value whole: "auto generated" is one category.
+        named = [str(item) for item in single] if isinstance(single, list) else [str(single)]
+        merged = list(dict.fromkeys([*merged, *named]))
+        return merged, named
     return merged, merged
 
 

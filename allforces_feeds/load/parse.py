@@ -18,6 +18,7 @@ from ..dates import parse_date
 from ..errors import ContentError
 from ..models import Parsed, Post, Problem
 from ..text import plain, title_text
+from ..typography import typography
 from ..urls import Urls, jekyll_feed_id, permalink_path, tag_uri
 from . import fields, limits
 from .jekyll import categories, titleize, with_defaults
@@ -44,7 +45,8 @@ def _build_post(
     if fields.XML_FORBIDDEN.search(text):
         problems.append(Problem(source, "text", "control characters that XML forbids were removed"))
         text = fields.XML_FORBIDDEN.sub("", text)
-    meta, body = split_front_matter(text, source)
+    bounds = limits.limits_of(config)
+    meta, body = split_front_matter(text, source, bounds, problems)
     meta = with_defaults(config.site, source, meta)
     if meta.get("published") is False or meta.get("draft") is True:
         return None, None, 0
@@ -53,7 +55,8 @@ def _build_post(
     # Document#populate_title: the file's slug, without trailing periods; front matter `slug` wins.
     file_slug = (name.group(2) if name else stem).rstrip(".")
     slug = str(meta.get("slug") or file_slug)
-    title = title_text(str(meta.get("title") or "")) or titleize(file_slug)
+    # jekyll-feed writes titles smartified (Jekyll's smartify filter: kramdown's smart quotes and symbols).
+    title = typography(title_text(str(meta.get("title") or "")) or titleize(file_slug), "")
     date_value = meta.get("date") or (name.group(1) if name else None)
     if date_value is None:
         raise ContentError(source, "date", "missing: no date field and no YYYY-MM-DD- in the file name")
@@ -66,7 +69,7 @@ def _build_post(
     in_url, listed = categories(source, meta)
     pattern = str(meta.get("permalink") or config.permalink)
     # Jekyll converts the date to the site's time zone before it builds the permalink (Utils.parse_date).
-    path = permalink_path(pattern, published.astimezone(config.site_timezone), in_url, slug)
+    path = permalink_path(pattern, published.astimezone(config.site_timezone), in_url, slug, source)
     if meta.get("id"):
         id_ = plain(str(meta["id"]))
     elif config.item_ids == "url":
@@ -81,8 +84,8 @@ def _build_post(
         published=published,
         updated=published,
         author=fields.author(meta.get("author"), config.site_author, source),
-        tags=fields.labels(meta.get("tags"), source, "tags"),
-        categories=fields.labels(listed, source, "categories"),
+        tags=fields.labels(meta.get("tags"), source, "tags", bounds),
+        categories=fields.labels(listed, source, "categories", bounds),
         excerpt=fields.excerpt(meta),
         reading_time=fields.reading_time(meta.get("reading_time"), body),
         image=fields.image(meta.get("image"), urls, source, problems),

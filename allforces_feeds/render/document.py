@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from ..config import Config
+from ..load.limits import xml_text
 from ..models import SCOPE_KINDS, SITE, Post, Scope
 from ..urls import Urls
 
 # The feed-level date of a feed with no items: a fixed instant, never "now".
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Data = TypeVar("Data")
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def build_document(
         description = config.site_description
     else:
         description = f"{config.site_title}の{SCOPE_KINDS[scope.kind].title}「{scope.label}」の最新記事"
-    return FeedDocument(
+    document = FeedDocument(
         scope=scope,
         title=feed_title(scope, config),
         description=description,
@@ -91,3 +94,34 @@ def build_document(
         updated=last_modified(tuple(item.post for item in items)),
         items=tuple(items),
     )
+    return xml_safe(document)
+
+
+def _clean(value: Any) -> Any:
+    """A text, a tuple, an item or a post XML-clean; anything else (dates, numbers, URL tables) as it is."""
+    if isinstance(value, str):
+        return xml_text(value)
+    if isinstance(value, tuple):
+        return tuple(_clean(part) for part in value)
+    if isinstance(value, Item | Post):
+        return xml_safe(value)
+    return value
+
+
+def xml_safe(data: Data) -> Data:
+    """The document (its items and their posts) with no character XML 1.0 §2.2 forbids or discourages.
+
+    The last step before any format writes text: the loader cleans what it reads, but HTML numeric
+    references (&#1;) and entities in bodies and titles are unescaped later, by Markdown, nh3 or Jekyll's
+    title filters, and lxml refuses the whole feed over one such character. Unchanged parts are kept as
+    they are (no copy), so a clean document costs one scan of its text.
+    """
+    changes: dict[str, Any] = {}
+    for field in fields(data):  # type: ignore[arg-type]
+        # The scope holds every post of the scope; only its label is written, and the title carries it.
+        if field.name != "scope":
+            value = getattr(data, field.name)
+            cleaned = _clean(value)
+            if cleaned != value:
+                changes[field.name] = cleaned
+    return replace(data, **changes) if changes else data  # type: ignore[type-var]

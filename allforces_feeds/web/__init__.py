@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import cli, embed, views
+from . import cli, embed, openapi, views
 from .routes import Router
 from .wsgi import FastPath
 
@@ -16,5 +16,6 @@ def init_app(app: Flask, router: Router) -> None:
     app.extensions["allforces"] = router
     views.init_app(app)
     embed.init_app(app)
+    openapi.init_app(app)
     cli.init_app(app)
     app.wsgi_app = FastPath(app.wsgi_app, router)  # type: ignore[method-assign]

@@ -144,14 +144,16 @@ def test_an_unwritable_cache_only_costs_speed(make_app, tmp_path: Path, caplog) 
     assert "cannot be written" in caplog.text
 
 
-def test_a_post_changed_after_loading_is_served_as_it_is_now(posts_dir, make_app, tmp_path: Path, caplog) -> None:
+def test_a_post_changed_after_loading_is_not_served_unchecked(posts_dir, make_app, tmp_path: Path, caplog) -> None:
     site = posts_dir("2025-01-01-edited.md", 'title: "編集中"', "最初の文です。")
     app = make_app(site, CACHE_DIR=str(tmp_path / "cache"))
     path = site / "_posts" / "2025-01-01-edited.md"
     path.write_text(path.read_text(encoding="utf-8").replace("最初の文", "直した文"), encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="allforces_feeds.cache"):
+    with caplog.at_level(logging.WARNING, logger="allforces_feeds.body.cache"):
         body = app.test_client().get("/feed.xml").data.decode()
-    assert "直した文です。" in body and "changed since it was loaded" in caplog.text
+    # The item stays (title, link) but its body waits for the loader to check the new bytes.
+    assert "編集中" in body and "直した文" not in body and "最初の文" not in body
+    assert "changed since it was loaded" in caplog.text
 
 
 def test_a_post_removed_after_loading_leaves_its_item_without_content(posts_dir, make_app, caplog) -> None:
