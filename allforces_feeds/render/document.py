@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
+from html import escape
 from typing import Any, TypeVar
 
 from ..config import Config
@@ -43,6 +44,9 @@ class FeedDocument:
     ttl_minutes: int
     updated: datetime
     items: tuple[Item, ...]
+    # The site's square icon and wide logo, absolute URLs (RSS <image>, Atom icon/logo, JSON Feed icon/favicon).
+    icon: str | None = None
+    logo: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,19 @@ def build_document(
         author=config.site_author,
         ttl_minutes=max(1, config.feed_max_age // 60),
         updated=last_modified(tuple(item.post for item in items)),
-        items=tuple(items),
+        items=tuple(with_image(item) for item in items),
+        icon=urls.site_resource(config.site_icon or "/favicon.ico"),
+        logo=urls.site_resource(config.site_logo) if config.site_logo else None,
     )
     return xml_safe(document)
+
+
+def with_image(item: Item) -> Item:
+    """The post's image at the top of its content when the body does not show it: most readers ignore media:*."""
+    image = item.post.image
+    if not image or image in item.html:
+        return item
+    return replace(item, html=f'<p><img src="{escape(image)}" alt=""></p>\n{item.html}')
 
 
 def _clean(value: Any) -> Any:

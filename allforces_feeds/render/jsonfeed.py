@@ -51,6 +51,9 @@ def render_json(doc: FeedDocument, fmt: FeedFormat) -> bytes:
         "feed_url": doc.self_urls[fmt.name],
         "description": doc.description,
         "language": doc.language,
+        # "icon ... suitable to be used in a timeline" and "favicon ... suitable to be used in a source
+        # list" are both square: the site's icon serves both (JSON Feed has no wide logo).
+        **({"icon": doc.icon, "favicon": doc.icon} if doc.icon else {}),
         "authors": [{"name": doc.author}],
         "items": [_item(item) for item in doc.items],
     }

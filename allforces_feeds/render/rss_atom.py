@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from html import escape
+from urllib.parse import urlsplit
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -37,10 +38,11 @@ class _ItemExtension(BaseEntryExtension):
         self.image: str | None = None
 
     def _image(self, entry: etree._Element) -> etree._Element:
+        """Append the image as one media:content and as media:thumbnail (what jekyll-feed writes)."""
         # feedgen's media extension wraps a lone media:content in a media:group, which the
         # W3C validator rejects ("media:group must have multiple media:content children").
-        """Append the image as one media:content."""
         if self.image:
+            etree.SubElement(entry, f"{{{MEDIA}}}thumbnail", url=self.image)
             etree.SubElement(entry, f"{{{MEDIA}}}content", url=self.image, medium="image")
         return entry
 
@@ -77,6 +79,14 @@ def _generator(doc: FeedDocument, fmt: FeedFormat) -> FeedGenerator:
     fg.updated(updated)
     fg.lastBuildDate(updated)
     fg.ttl(doc.ttl_minutes)
+    if doc.icon:
+        fg.icon(doc.icon)
+    if doc.logo:
+        fg.logo(doc.logo)
+    image = doc.logo or doc.icon
+    # RSS 2.0 <image>: "a GIF, JPEG or PNG image", titled and linked as the channel (RSS Advisory Board).
+    if rss and image and urlsplit(image).path.lower().endswith((".gif", ".jpg", ".jpeg", ".png")):
+        fg.image(url=image, title=doc.title, link=doc.home_url)
     for item in doc.items:
         post = item.post
         entry = fg.add_entry(order="append")

@@ -127,3 +127,27 @@ def test_image_in_every_format(client: FlaskClient) -> None:
     for path in ("/feed.xml", "/atom.xml"):
         entries = parse_xml_feed(client.get(path).data).entries
         assert [(e.id, e.media_content[0]["url"]) for e in entries if "media_content" in e] == with_image
+
+
+def test_icons_logo_and_post_images_reach_every_format(make_app, posts_dir) -> None:
+    import feedparser
+
+    posts_dir("2025-01-01-shown.md", 'title: "画像あり"\nimage: /img/shown.png', "![図](/img/shown.png)\n\n本文です。")
+    site = posts_dir("2025-01-02-hidden.md", 'title: "画像は前付け"\nimage: /img/hidden.png', "本文だけです。")
+    client = make_app(site, SITE_ICON="/icon.png", SITE_LOGO="https://cdn.example.org/logo.png").test_client()
+    atom = feedparser.parse(client.get("/atom.xml").data)
+    assert atom.feed.icon == "https://allforces.jp/icon.png" and atom.feed.logo == "https://cdn.example.org/logo.png"
+    rss = client.get("/feed.xml").data.decode()
+    assert "<image>" in rss and "<url>https://cdn.example.org/logo.png</url>" in rss
+    feed = json.loads(client.get("/feed.json").data)
+    assert feed["icon"] == feed["favicon"] == "https://allforces.jp/icon.png"
+    html = {item["title"]: item["content_html"] for item in feed["items"]}
+    # Most readers ignore media:content: an image the body does not show goes on top of the content, once.
+    assert html["画像は前付け"].startswith('<p><img src="https://allforces.jp/img/hidden.png"')
+    assert html["画像あり"].count("https://allforces.jp/img/shown.png") == 1
+    assert rss.count("<media:thumbnail") == 2 and "media:group" not in rss
+
+
+def test_the_icon_defaults_to_the_sites_favicon(client) -> None:
+    feed = json.loads(client.get("/feed.json").data)
+    assert feed["favicon"] == "https://allforces.jp/favicon.ico"
