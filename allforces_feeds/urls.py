@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urljoin
@@ -32,25 +33,26 @@ def permalink_path(pattern: str, local: datetime, categories: list[str], slug: s
     lower-cased and de-duplicated; each value is escaped as URL.escape_path, then "//" squeezed.
     """
     pattern = PERMALINK_STYLES.get(pattern, pattern)
-    values = {
-        "categories": "/".join(dict.fromkeys(c.lower() for c in categories)),
-        "year": f"{local.year:04d}",
-        "month": f"{local.month:02d}",
-        "day": f"{local.day:02d}",
-        "i_month": str(local.month),
-        "i_day": str(local.day),
-        "short_year": f"{local.year % 100:02d}",
-        "y_day": f"{local.timetuple().tm_yday:03d}",
-        "hour": f"{local.hour:02d}",
-        "minute": f"{local.minute:02d}",
-        "second": f"{local.second:02d}",
-        "title": jekyll_slugify(slug, "pretty", cased=True),
-        "slug": jekyll_slugify(slug),
-        "output_ext": ".html",
+    values: dict[str, Callable[[], str]] = {
+        "categories": lambda: "/".join(dict.fromkeys(c.lower() for c in categories)),
+        "year": lambda: f"{local.year:04d}",
+        "month": lambda: f"{local.month:02d}",
+        "day": lambda: f"{local.day:02d}",
+        "i_month": lambda: str(local.month),
+        "i_day": lambda: str(local.day),
+        "short_year": lambda: f"{local.year % 100:02d}",
+        "y_day": lambda: f"{local.timetuple().tm_yday:03d}",
+        "hour": lambda: f"{local.hour:02d}",
+        "minute": lambda: f"{local.minute:02d}",
+        "second": lambda: f"{local.second:02d}",
+        "title": lambda: jekyll_slugify(slug, "pretty", cased=True),
+        "slug": lambda: jekyll_slugify(slug),
+        "output_ext": lambda: ".html",
         # Document#cleaned_relative_path: the file's path without its extension and its first "_posts".
-        "path": source.rsplit(".", 1)[0].replace("_posts", "", 1),
+        "path": lambda: source.rsplit(".", 1)[0].replace("_posts", "", 1),
     }
-    path = _PLACEHOLDER.sub(lambda m: quote(values[m.group(1)], safe=_PATH_SAFE), pattern)
+    # Only the placeholders the pattern names are worked out: this runs once per post at every cold load.
+    path = _PLACEHOLDER.sub(lambda m: quote(values[m.group(1)](), safe=_PATH_SAFE), pattern)
     # URL#sanitize_url: no "//", no "/./" or "/../" segments, a leading slash.
     path = re.sub(r"/\.{1,2}/", "/", re.sub(r"/{2,}", "/", "/" + path))
     return path

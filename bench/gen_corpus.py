@@ -81,6 +81,12 @@ def _sentence(rng: random.Random) -> str:
     return text + rng.choice(_ENDS)
 
 
+LIQUID = (
+    "{{% assign count = {count} %}}この記事「{{{{ page.title }}}}」は{{{{ site.title }}}}の"
+    "{{{{ count }}}}本目の特集です。{{% if count > 5 %}}長めの特集です。{{% endif %}}\n\n"
+)
+
+
 def _paragraph(rng: random.Random) -> str:
     """One paragraph of generated Japanese prose."""
     return "".join(_sentence(rng) for _ in range(rng.randint(3, 7)))
@@ -151,6 +157,9 @@ def post_text(rng: random.Random, number: int, when: datetime) -> tuple[str, str
         lines.append(f"last_modified_at: {modified.strftime('%Y-%m-%d %H:%M:%S +0000')}")
     lines.append("---")
     body = _body(rng, rng.randint(2600, 7400))
+    if rng.random() < 0.3:
+        # A third of Jekyll posts use Liquid (issue 10 measured 27-38%): variables, assign and a condition.
+        body = LIQUID.format(count=rng.randint(2, 9)) + body
     return f"{when:%Y-%m-%d}-{slug}.md", "\n".join(lines) + "\n\n" + body, tags
 
 
