@@ -54,3 +54,10 @@ max_requests_jitter = _number("MAX_REQUESTS_JITTER", 0)
 # Access log on stdout by default; GUNICORN_ACCESSLOG names another file, or is empty or "off" to turn it off.
 _accesslog = _setting("ACCESSLOG", "-")
 accesslog = None if _accesslog.strip().lower() in ("", "off") else _accesslog
+# Live content (issue 11; allforces_feeds/web/reload.py). when_ready: the master writes its pid to
+# GUNICORN_PIDFILE (default $ALLFORCES_CACHE_DIR/gunicorn.pid) for `flask feeds reload`, and watches CONTENT_DIR,
+# turning each burst of changes into a SIGHUP to itself. on_reload, on every SIGHUP (the watcher's, `kill -HUP`,
+# `feeds reload`): the master loads the changed files into the preloaded app before gunicorn forks fresh workers
+# from it and stops the old ones gracefully. post_worker_init: an old gevent worker stops accepting at once.
+# Not gunicorn's own `pidfile`: it refuses to start a server whose pid file names a live one.
+from allforces_feeds.web.reload import on_exit, on_reload, post_worker_init, when_ready  # noqa: E402,F401

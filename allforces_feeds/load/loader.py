@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from ..urls import Urls
 from .cache import LoadCache, decode_parsed, encode_parsed
 from .discover import discover
 from .parse import parse_post, read_bytes
+from .seen import FirstSeen
 
 log = logging.getLogger(__name__)
 # A cold load parses this many new files or more in two processes, when two CPUs are there to run them.
@@ -41,21 +42,144 @@ class Loaded:
 
 def load_posts(config: Config, now: datetime | None = None) -> Loaded:
     """Every post under CONTENT_DIR as of `now`; a broken one is reported and left out, the rest kept."""
-    collecting = gc.isenabled()
-    # Loading makes tens of thousands of objects and no cycles: the collector would only walk them again and again.
-    gc.disable()
+    return Loader(config).load(now or datetime.now(UTC))
+
+
+class ContentUnreadable(Exception):
+    """CONTENT_DIR cannot be read as a whole (unmounted, permissions): the last good content stays served."""
+
+
+# What identifies a file's bytes without reading them: a write changes the size or the change time (POSIX
+# stat: st_ctime is set by every write and rename), a rename-into-place (editors, git, rsync) the inode.
+Signature = tuple[int, int, int, int]
+
+
+@dataclass
+class Loader:
+    """Loads CONTENT_DIR again and again; a reload reads only the files whose stat signature changed."""
+
+    config: Config
+    # source -> (signature, load cache key, record, Parsed) of the last load.
+    known: dict[str, tuple[Signature, Result]] = field(default_factory=dict)
+    # source -> the post its file last gave, served again while an edit leaves the file broken.
+    good: dict[str, Post] = field(default_factory=dict)
+    # source -> (Parsed, post as finished, problems) of the last load: unchanged files are not finished again.
+    finished: dict[str, tuple[Parsed, Post | None, tuple[Problem, ...]]] = field(default_factory=dict)
+    # How many files the last load read (the rest were known by their signature).
+    read: int = 0
+
+    def __post_init__(self) -> None:
+        """The load cache and the first-seen record of this configuration."""
+        self.store = LoadCache(self.config)
+        self.seen = FirstSeen(self.config.cache_dir)
+
+    def load(self, now: datetime) -> Loaded:
+        """Every post as of `now`; ContentUnreadable when CONTENT_DIR cannot be read at all."""
+        collecting = gc.isenabled()
+        # Loading makes tens of thousands of objects and no cycles: the collector would only walk them again and again.
+        gc.disable()
+        try:
+            return self._load(now)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _load(self, now: datetime) -> Loaded:
+        """The load itself: known files by signature, cached records reused, new files parsed (in two processes)."""
+        files = self._discover()
+        signatures = {source: _signature(path) for source, path in files}
+        first = not self.known
+        results = {s: k[1] for s, _ in files if (k := self.known.get(s)) is not None and k[0] == signatures[s]}
+        changed = [(source, path) for source, path in files if source not in results]
+        self.read = len(changed)
+        # At startup, the load cache; later, what the last load gave (a touched or reverted file is not parsed).
+        records = self.store.read() if first else {key: record for _, (_, (key, record, _)) in self.known.items()}
+        results.update(zip((s for s, _ in changed), _load_changed(changed, records, self.config), strict=True))
+        ordered = [results[source] for source, _ in files]
+        self.known = {source: (signatures[source], results[source]) for source, _ in files}
+        kept = {key: record for key, record, _ in ordered if record is not None}
+        # Written at startup when a file was added, changed or removed since. A reload does not write it: that
+        # would cost the whole corpus's JSON for one edit, and a restart parses the few files changed since.
+        if first and (kept.keys() != records.keys() or any(record is not records[k] for k, record in kept.items())):
+            self.store.write(kept)
+        self.seen.refresh()
+        loaded = self._collect([parsed for _, _, parsed in ordered], now)
+        self.seen.save()
+        return loaded
+
+    def _discover(self) -> list[tuple[str, str]]:
+        """The post files; ContentUnreadable when the folder is gone, unreadable, or suddenly empty."""
+        content_dir = self.config.content_dir
+        try:
+            # discover() skips folders it cannot read, as Jekyll does: check the top ones here.
+            os.listdir(content_dir)
+            if os.path.isdir(posts := os.path.join(content_dir, "_posts")):
+                os.listdir(posts)
+        except OSError as error:
+            raise ContentUnreadable(f"{content_dir} cannot be read ({error.strerror or error})") from None
+        files = discover(content_dir)
+        if not files and self.good:
+            # An unmounted volume leaves an empty mount point: that is not a blog that deleted every post.
+            raise ContentUnreadable(f"{content_dir} holds no post files now (unmounted?); the last posts stay served")
+        return files
+
+    def _collect(self, found: list[Parsed], now: datetime) -> Loaded:
+        """The posts and problems, in file order; broken edits keep their last good post; duplicates left out."""
+        loaded = Loaded()
+        seen_ids: dict[str, str] = {}
+        seen_urls: dict[str, str] = {}
+        good: dict[str, Post] = {}
+        finished: dict[str, tuple[Parsed, Post | None, tuple[Problem, ...]]] = {}
+        for parsed in found:
+            post, problems = self._finish(parsed, now)
+            finished[parsed.source] = (parsed, post, problems)
+            loaded.problems.extend(problems)
+            if post is None and problems and parsed.source in self.good:
+                # A broken edit never takes a good post down (issue 11): its last good version stays served.
+                post = self.good[parsed.source]
+                loaded.problems.append(Problem(parsed.source, "file", "broken; its last good version is served"))
+            if post is None:
+                continue
+            if post.id in seen_ids:
+                loaded.problems.append(Problem(post.source, "id", f"{post.id} is already used by {seen_ids[post.id]}"))
+                continue
+            if post.url in seen_urls:
+                loaded.problems.append(
+                    Problem(post.source, "permalink", f"{post.url} is already used by {seen_urls[post.url]}")
+                )
+                continue
+            seen_ids[post.id] = seen_urls[post.url] = post.source
+            good[post.source] = post
+            loaded.posts.append(post)
+        self.good, self.finished = good, finished
+        return loaded
+
+    def _finish(self, parsed: Parsed, now: datetime) -> tuple[Post | None, tuple[Problem, ...]]:
+        """The post as of now, dated by its first sight unless last_modified_at says; unchanged files as last time."""
+        last = self.finished.get(parsed.source)
+        # The same Parsed (an unchanged file) gives the same post, unless its last_modified_at was in the future.
+        if last is not None and last[0] is parsed and (parsed.modified is None or parsed.modified <= now):
+            return last[1], last[2]
+        post, problems = parsed.finish(now)
+        if post is not None and post.updated == post.published:
+            # No last_modified_at in force: the post is as new as the first sight of its bytes.
+            first = self.seen.updated(post.source, post.digest, now)
+            if first is not None and first > post.published:
+                post = replace(post, updated=first)
+        return post, tuple(problems)
+
+
+def _signature(path: str) -> Signature:
+    """Size, modification and change times, inode: what changes when the file's bytes may have."""
     try:
-        return _load(config, now or datetime.now(UTC))
-    finally:
-        if collecting:
-            gc.enable()
+        status = os.stat(path)
+    except OSError:
+        return (-1, -1, -1, -1)
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
 
 
-def _load(config: Config, now: datetime) -> Loaded:
-    """The load itself: cached records reused, new files parsed (half of them in a helper when many)."""
-    store = LoadCache(config)
-    known = store.read()
-    files = discover(config.content_dir)
+def _load_changed(files: list[tuple[str, str]], known: dict[str, Any], config: Config) -> list[Result]:
+    """(load cache key, record, Parsed) of each file, half of them parsed in a helper when many are new."""
     if len(files) - len(known) >= PARALLEL_FROM and _can_fork():
         # Mostly new files: a forked process parses the second half while this one loads the first.
         half = len(files) // 2
@@ -68,13 +192,8 @@ def _load(config: Config, now: datetime) -> Loaded:
             except Exception as error:  # the helper's failure must never lose posts: redo its part here
                 log.warning("the helper process failed (%s); its files are loaded here", error)
                 results += _load_files(files[half:], known, config)
-    else:
-        results = _load_files(files, known, config)
-    kept = {key: record for key, record, _ in results if record is not None}
-    # Rewritten when a file was added, changed or removed (a record not read from the cache is a new one).
-    if kept.keys() != known.keys() or any(record is not known[key] for key, record in kept.items()):
-        store.write(kept)
-    return _collect([parsed for _, _, parsed in results], now)
+        return results
+    return _load_files(files, known, config)
 
 
 def _load_files(files: list[tuple[str, str]], known: dict[str, Any], config: Config) -> list[Result]:
@@ -91,7 +210,7 @@ def _parse_part(files: list[tuple[str, str]], config: Config) -> list[Result]:
 def _load_file(source: str, path: str, known: dict[str, Any], config: Config, urls: Urls) -> Result:
     """One file's load cache key, record and Parsed."""
     try:
-        raw = read_bytes(path)
+        raw = read_bytes(path, config.post_max_bytes)
     except OSError as error:
         return "", None, Parsed(source, None, (unreadable(source, error),))
     digest = hashlib.sha256(raw).hexdigest()
@@ -102,29 +221,6 @@ def _load_file(source: str, path: str, known: dict[str, Any], config: Config, ur
         parsed = parse_post(raw, digest, source, config, urls)
         record = encode_parsed(parsed)
     return key, record, parsed
-
-
-def _collect(found: list[Parsed], now: datetime) -> Loaded:
-    """The posts and problems, in file order; a post reusing an id or a link is left out."""
-    loaded = Loaded()
-    seen_ids: dict[str, str] = {}
-    seen_urls: dict[str, str] = {}
-    for parsed in found:
-        post, problems = parsed.finish(now)
-        loaded.problems.extend(problems)
-        if post is None:
-            continue
-        if post.id in seen_ids:
-            loaded.problems.append(Problem(post.source, "id", f"{post.id} is already used by {seen_ids[post.id]}"))
-            continue
-        if post.url in seen_urls:
-            loaded.problems.append(
-                Problem(post.source, "permalink", f"{post.url} is already used by {seen_urls[post.url]}")
-            )
-            continue
-        seen_ids[post.id] = seen_urls[post.url] = post.source
-        loaded.posts.append(post)
-    return loaded
 
 
 def unreadable(source: str, error: OSError) -> Problem:

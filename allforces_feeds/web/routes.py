@@ -3,18 +3,29 @@
 Feeds, scope pages, discovery and the widget script are fixed paths of the current snapshot; a
 non-canonical spelling of a known scope is a 301 to its canonical path, an unknown scope a 404.
 Embed queries are prepared here too, under a key the embed view builds from the normalized query.
+
+Everything a response is made from hangs off one reference, swapped in one step on a reload (issue 11):
+the loaded content (catalog, problems, fingerprint) and, per snapshot of visible posts, its routes and the
+representations prepared so far. A request takes the reference once, so it is answered from one whole
+snapshot even while a reload or a scheduled post switches in the next one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
-from functools import cached_property, partial
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
 from importlib.resources import files
 from urllib.parse import unquote
+
+from werkzeug.exceptions import ServiceUnavailable
 
 from ..body.cache import BodyCache
 from ..body.markdown import fingerprint as body_fingerprint
@@ -29,17 +40,46 @@ from ..render.pages import render_index, render_scope_page
 from ..slugs import slugify
 from ..urls import Urls
 from .http import CORP_HEADER, CORS_HEADERS, Answer, Clock, Representation, moved, plain_text
+from .served import ServedSince
 
 Builder = Callable[[Snapshot], Representation]
 JS_MIMETYPE = "text/javascript; charset=utf-8"
+ICON_MIMETYPE = "image/vnd.microsoft.icon"
 # How many embed queries (limit x tag x category x author: client input) one snapshot keeps, least recently
 # used out first; the fixed routes are kept apart and never evicted.
 PREPARED_LIMIT = 4096
+# A representation that failed to build is not built again for this snapshot; a client is told to come back
+# (RFC 9110 §10.2.3) after about the time a reload of fixed content takes.
+RETRY_AFTER = 60
+# Failures named on /healthz, at most.
+FAILURES_SHOWN = 20
+log = logging.getLogger(__name__)
 
 
 def wsgi_path(path: str) -> str:
     """A percent-encoded path as WSGI servers put it in PATH_INFO: decoded bytes as latin-1 (PEP 3333)."""
     return unquote(path).encode("utf-8").decode("latin-1")
+
+
+@dataclass(frozen=True)
+class Content:
+    """One load of CONTENT_DIR: every post, the problems found, when it was loaded."""
+
+    catalog: Catalog
+    problems: tuple[Problem, ...]
+    loaded_at: float
+    fingerprint: str
+
+
+@dataclass
+class Prepared:
+    """One snapshot of one load: its routes and what has been prepared from them (or failed to be)."""
+
+    content: Content
+    snapshot: Snapshot
+    routes: dict[str, Builder]
+    paths: dict[str, Representation | Answer] = field(default_factory=dict)
+    queries: OrderedDict[object, Representation] = field(default_factory=OrderedDict)
 
 
 class Router:
@@ -49,28 +89,73 @@ class Router:
         """Start with no snapshot: routes are built on the first request."""
         self.config = config
         self.urls = Urls(config)
-        self.catalog = catalog
-        self.problems = problems
         self.clock = clock
         self.body_cache = BodyCache(config)
+        self.served = ServedSince(config.cache_dir)
         self._lock = threading.Lock()
-        self._snapshot: Snapshot | None = None
-        self._routes: dict[str, Builder] = {}
-        self._prepared: dict[str, Representation] = {}
-        self._queries: OrderedDict[object, Representation] = OrderedDict()
+        self._content = self._make_content(catalog, problems)
+        self._state: Prepared | None = None
+        # What the last snapshot prepared: served again when its successor fails to build one (issue 12).
+        self._last_good: dict[str, Representation] = {}
+        # Paths and embed queries whose representation failed to build: path -> reason.
+        self.failures: dict[str, str] = {}
+
+    def _make_content(self, catalog: Catalog, problems: list[Problem]) -> Content:
+        """The content reference of a load, with its fingerprint."""
+        # Liquid's {% post_url %} and {% link %} resolve against this load's posts.
+        self.body_cache.use_posts(catalog.posts)
+        digest = hashlib.sha256(body_fingerprint().encode())
+        digest.update(json.dumps(self.config.as_dict(), sort_keys=True).encode())
+        for post in catalog.posts:
+            digest.update(f"{post.source}\0{post.digest}\n".encode())
+        return Content(catalog, tuple(problems), time.time(), digest.hexdigest()[:32])
+
+    def swap(self, catalog: Catalog, problems: list[Problem]) -> None:
+        """Serve a new load from the next request on: one reference is replaced, in one step."""
+        content = self._make_content(catalog, problems)
+        with self._lock:
+            self._content = content
+
+    @property
+    def content(self) -> Content:
+        """The load being served."""
+        return self._content
+
+    @property
+    def catalog(self) -> Catalog:
+        """Every loaded post of the load being served."""
+        return self._content.catalog
+
+    @property
+    def problems(self) -> list[Problem]:
+        """The content problems of the load being served."""
+        return list(self._content.problems)
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the body code, the configuration and every loaded post's bytes: equal means equal output."""
+        return self._content.fingerprint
 
     # -- which posts ---------------------------------------------------------------
-    def current(self) -> Snapshot:
-        """The snapshot for now; a new one (a scheduled post came due) starts new routes."""
-        snapshot = self.catalog.snapshot(self.clock())
-        if snapshot is not self._snapshot:
+    def state(self) -> Prepared:
+        """The snapshot for now and what is prepared from it; a new load or a scheduled post starts new routes."""
+        content = self._content
+        snapshot = content.catalog.snapshot(self.clock())
+        state = self._state
+        if state is None or state.snapshot is not snapshot:
             with self._lock:
-                if snapshot is not self._snapshot:
-                    self._routes = self._build_routes(snapshot)
-                    self._prepared = {}
-                    self._queries = OrderedDict()
-                    self._snapshot = snapshot
-        return snapshot
+                state = self._state
+                if state is None or state.snapshot is not snapshot:
+                    if state is not None:
+                        self._last_good = {p: r for p, r in state.paths.items() if isinstance(r, Representation)}
+                    state = self._state = Prepared(content, snapshot, self._build_routes(snapshot))
+                    # Each snapshot builds afresh: what fails again is reported again.
+                    self.failures = {}
+        return state
+
+    def current(self) -> Snapshot:
+        """The snapshot for now."""
+        return self.state().snapshot
 
     def body(self, post: Post) -> Body:
         """The post's HTML and summary, made once."""
@@ -96,6 +181,10 @@ class Router:
             "/feeds.opml": self._listing(lambda e: render_opml(e, config), OPML_MIMETYPE),
             "/embed.js": self._script,
         }
+        icon = config.content_dir / "favicon.ico"
+        if icon.is_file():
+            # Readers ask for /favicon.ico on every poll: the site's own icon, as a prepared representation.
+            routes["/favicon.ico"] = lambda s: self.representation(icon.read_bytes(), ICON_MIMETYPE, s.posts)
         for scope in snapshot.all_scopes():
             for fmt in FORMATS.values():
                 path = urls.feed_path(scope.kind, scope.slug, fmt.file)
@@ -130,22 +219,61 @@ class Router:
         """A representation whose Last-Modified is the newest of the posts it shows."""
         return Representation(body, mimetype, last_modified(posts), self.config.feed_max_age, extra_headers)
 
+    def _dated(self, key: str, found: Representation) -> Representation:
+        """The representation with Last-Modified no earlier than the first serving of its bytes at this key."""
+        since = self.served.since(key, found.variant("identity").etag, self.clock())
+        if since is None or since.replace(microsecond=0) <= found.last_modified:
+            return found
+        # RFC 9110 §8.8.2.1: never later than the response's Date; `since` is a past moment of our own clock.
+        since = min(since, datetime.fromtimestamp(self.clock(), UTC))
+        extra = found.common[4:]  # Last-Modified, Cache-Control, Vary, nosniff, then the extra headers
+        return Representation(found.body, found.mimetype, since, self.config.feed_max_age, extra)
+
     def resolve(self, path_info: str) -> Representation | Answer | None:
         """What answers GET at this path: a prepared representation, a 301 or 404 answer, or None (not ours)."""
-        self.current()
-        found = self._prepared.get(path_info)
+        state = self.state()
+        found = state.paths.get(path_info)
         if found is not None:
             return found
-        build = self._routes.get(path_info)
+        build = state.routes.get(path_info)
         if build is not None:
             with self._lock:
-                found = self._prepared.get(path_info)
-                if found is None:
-                    found = self._prepared[path_info] = build(self.current())
+                found = state.paths.get(path_info)
+            if found is None:
+                found = self._build(path_info, lambda: build(state.snapshot))
+                with self._lock:
+                    found = state.paths.setdefault(path_info, found)
             return found
-        return self._scope_spelling(path_info)
+        if path_info == "/favicon.ico":
+            return self._favicon()
+        return self._scope_spelling(path_info, state.snapshot)
 
-    def _scope_spelling(self, path_info: str) -> Answer | None:
+    def _favicon(self) -> Answer:
+        """Without a favicon.ico in CONTENT_DIR: a 301 to SITE_ICON, or a 404 (never a redirect to itself)."""
+        icon = self.urls.site_resource(self.config.site_icon) if self.config.site_icon else ""
+        if icon and icon != self.urls.public("/favicon.ico"):
+            return moved(icon)
+        return plain_text("404 Not Found", "no favicon.ico: put one in CONTENT_DIR or set ALLFORCES_SITE_ICON")
+
+    def _build(self, key: str, build: Callable[[], Representation]) -> Representation | Answer:
+        """Build one representation; a failure is reported once and answered by the last good one, else 503."""
+        try:
+            return self._dated(key, build())
+        except Exception as error:  # any renderer bug: one path down and reported, never a 500 per request
+            reason = f"{type(error).__name__}: {error}"
+            log.error("%s cannot be built: %s", key, reason, exc_info=error)
+            with self._lock:
+                self.failures[key] = reason
+        last = self._last_good.get(key)
+        if last is not None:
+            return last
+        return plain_text(
+            "503 Service Unavailable",
+            "503 Service Unavailable: this document cannot be built now; it is reported",
+            ("Retry-After", str(RETRY_AFTER)),
+        )
+
+    def _scope_spelling(self, path_info: str, snapshot: Snapshot) -> Answer | None:
         """301 for another spelling of a known scope's path, 404 for an unknown scope, None elsewhere."""
         kind, _, rest = path_info[1:].partition("/")
         if kind not in SCOPE_KINDS or not rest and not path_info.endswith("/"):
@@ -155,32 +283,25 @@ class Router:
         fmt = next((f for f in FORMATS.values() if raw.endswith("/" + f.file)), None)
         raw = raw[: -len(fmt.file) - 1] if fmt is not None else raw.removesuffix("/")
         slug = slugify(raw)
-        if not slug or self.current().scope(kind, slug) is None:
+        if not slug or snapshot.scope(kind, slug) is None:
             return plain_text("404 Not Found", f"no {SCOPE_KINDS[kind].singular} {raw[:100]!r}")
         path = self.urls.feed_path(kind, slug, fmt.file) if fmt else self.urls.scope_path(kind, slug)
         return moved(self.urls.public(path))
 
     def prepared(self, key: object, build: Builder) -> Representation:
         """The representation of an embed query for the current snapshot, built on first use (bounded LRU)."""
-        snapshot = self.current()
+        state = self.state()
         with self._lock:
-            found = self._queries.get(key)
+            found = state.queries.get(key)
             if found is not None:
-                self._queries.move_to_end(key)
+                state.queries.move_to_end(key)
                 return found
-        found = build(snapshot)
+        made = self._build(repr(key), lambda: build(state.snapshot))
+        if not isinstance(made, Representation):
+            # The embed views answer through Flask: its error handler sends the 503 with Retry-After.
+            raise ServiceUnavailable("this document cannot be built now; it is reported", retry_after=RETRY_AFTER)
         with self._lock:
-            if snapshot is self._snapshot:
-                self._queries[key] = found
-                while len(self._queries) > PREPARED_LIMIT:
-                    self._queries.popitem(last=False)
-        return found
-
-    @cached_property
-    def fingerprint(self) -> str:
-        """A hash of the body code, the configuration and every loaded post's bytes: equal means equal output."""
-        digest = hashlib.sha256(body_fingerprint().encode())
-        digest.update(json.dumps(self.config.as_dict(), sort_keys=True).encode())
-        for post in self.catalog.posts:
-            digest.update(f"{post.source}\0{post.digest}\n".encode())
-        return digest.hexdigest()[:32]
+            state.queries[key] = made
+            while len(state.queries) > PREPARED_LIMIT:
+                state.queries.popitem(last=False)
+        return made

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -10,12 +12,15 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..render import FORMATS
 from .http import Answer, Representation
-from .routes import Router
+from .reload import EXTENSION, Reloader
+from .routes import FAILURES_SHOWN, Router
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
 bp = Blueprint("feeds", __name__)
+# Problems listed on /healthz, at most: a broken corpus must not make the health check a megabyte.
+PROBLEMS_SHOWN = 50
 
 
 def router() -> Router:
@@ -56,22 +61,43 @@ def http_error(error: HTTPException) -> Response:
     found.headers["X-Content-Type-Options"] = "nosniff"
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         found.headers["Allow"] = ", ".join(error.valid_methods)
+    # A 503 says when to come back (RFC 9110 §10.2.3).
+    for name, value in error.get_headers():
+        if name == "Retry-After":
+            found.headers[name] = value
     return found
 
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """Liveness and what is loaded: post and feed counts, problems, and the content fingerprint."""
+    """What is served and how it got there; 503 (the last good content still served) when something is wrong."""
     found = router()
-    snapshot = found.current()
-    return jsonify(
-        status="ok",
+    reloader: Reloader = current_app.extensions[EXTENSION]
+    state = found.state()
+    content, snapshot = state.content, state.snapshot
+    problems = content.problems
+    failures = sorted(found.failures.items())
+    # A load balancer reads the status code: 503 while the content cannot be read or a document cannot be built.
+    status = "unreadable" if reloader.unreadable else "degraded" if failures else "ok"
+    answer = jsonify(
+        status=status,
+        reason=reloader.unreadable or "; ".join(f"{key}: {reason}" for key, reason in failures[:FAILURES_SHOWN]),
         posts=len(snapshot.posts),
-        scheduled=found.catalog.scheduled(found.clock()),
+        scheduled=content.catalog.scheduled(found.clock()),
         feeds=len(list(snapshot.all_scopes())) * len(FORMATS),
-        problems=len(found.problems),
-        fingerprint=found.fingerprint,
+        problems=len(problems),
+        problem_list=[{"file": p.source, "field": p.field, "reason": p.reason} for p in problems[:PROBLEMS_SHOWN]],
+        failures=[{"path": key, "reason": reason} for key, reason in failures[:FAILURES_SHOWN]],
+        fingerprint=content.fingerprint,
+        loaded_at=datetime.fromtimestamp(content.loaded_at, UTC).isoformat(timespec="seconds"),
+        reloads=reloader.reloads,
+        last_reload=reloader.last.as_json() if reloader.last else None,
+        restart_needed=reloader.restart_needed,
+        pid=os.getpid(),
     )
+    answer.status_code = 200 if status == "ok" else 503
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
 
 
 def init_app(app: Flask) -> None:

@@ -36,3 +36,27 @@ def test_export_writes_every_feed(app, tmp_path) -> None:
     client = app.test_client()
     for name in ("feed.xml", "atom.xml", "feed.json"):
         assert (tmp_path / "out" / name).read_bytes() == client.get("/" + name).data
+
+
+def test_config_says_where_each_setting_comes_from(make_app) -> None:
+    from ..conftest import FIXTURES
+
+    site = FIXTURES / "jekyll" / "ja"
+    result = make_app(site, SITE_URL=None, PUBLIC_URL=None).test_cli_runner().invoke(args=["feeds", "config"])
+    lines = result.stdout.splitlines()
+    assert "ALLFORCES_SITE_URL=https://example.jp/blog  (_config.yml)" in lines
+    assert "ALLFORCES_SITE_TIMEZONE=Asia/Tokyo  (_config.yml)" in lines
+    assert "ALLFORCES_ITEM_IDS=url  (_config.yml)" in lines
+    assert f"ALLFORCES_CONTENT_DIR={site}  (environment)" in lines
+    assert "ALLFORCES_FEED_LIMIT=20  (default)" in lines
+
+
+def test_check_reports_liquid_it_cannot_render_with_file_and_line(make_app, posts_dir) -> None:
+    site = posts_dir(
+        "2025-01-01-plugin.md", 'title: "プラグイン"', "一行目\n\n{% youtube abc %}\n\n{{ page.title }}です。"
+    )
+    result = make_app(site).test_cli_runner().invoke(args=["feeds", "check"])
+    assert result.exit_code == 1
+    assert any(
+        line.startswith("_posts/2025-01-01-plugin.md: line 3: Liquid:") for line in result.stdout.splitlines()
+    ), result.stdout

@@ -131,3 +131,16 @@ def test_labels_that_collide_are_one_feed(make_app, posts_dir) -> None:
     titles = [i["title"] for i in json.loads(client.get("/tags/ai/feed.json").data)["items"]]
     assert titles == ["三", "二", "一"]
     assert client.get("/tags/c/feed.xml").status_code == 200
+
+
+def test_favicon_is_answered(make_app, posts_dir, tmp_path) -> None:
+    site = posts_dir("2025-01-01-one.md", 'title: "一"')
+    assert make_app(site).test_client().get("/favicon.ico").status_code == 404
+    moved = make_app(site, SITE_ICON="/img/icon.png").test_client().get("/favicon.ico")
+    assert moved.status_code == 301 and moved.headers["Location"] == "https://allforces.jp/img/icon.png"
+    (site / "favicon.ico").write_bytes(b"\x00\x00\x01\x00icon")
+    client = make_app(site).test_client()
+    served = client.get("/favicon.ico")
+    assert served.status_code == 200 and served.data == b"\x00\x00\x01\x00icon"
+    assert served.headers["Content-Type"] == "image/vnd.microsoft.icon"
+    assert client.get("/favicon.ico", headers={"If-None-Match": served.headers["ETag"]}).status_code == 304
