@@ -61,3 +61,6 @@ accesslog = None if _accesslog.strip().lower() in ("", "off") else _accesslog
 # from it and stops the old ones gracefully. post_worker_init: an old gevent worker stops accepting at once.
 # Not gunicorn's own `pidfile`: it refuses to start a server whose pid file names a live one.
 from allforces_feeds.web.reload import on_exit, on_reload, post_worker_init, when_ready  # noqa: E402,F401
+
+# worker_abort: a worker stuck past `timeout` logs the request it was answering (web/wsgi.py).
+from allforces_feeds.web.wsgi import worker_abort  # noqa: E402,F401

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
-from urllib.parse import unquote
 
 import click
 from flask import Flask, current_app
@@ -13,7 +12,9 @@ from flask.cli import AppGroup
 
 from ..config import SETTINGS
 from ..models import Problem
-from ..render import FORMATS
+from .export import ExportError
+from .export import export as write_export
+from .export_servers import netlify_files, nginx_configs
 from .reload import EXTENSION, pid_file
 from .routes import Router
 
@@ -71,18 +72,33 @@ def config() -> None:
 
 @feeds.command("export")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-def export(folder: Path) -> None:
-    """Write every feed in every format under FOLDER, at its URL path."""
-    router = _router()
-    count = 0
-    for scope in router.current().all_scopes():
-        for fmt in FORMATS.values():
-            # Files are named as a web server maps a request path to a file: decoded.
-            target = folder / unquote(router.urls.feed_path(scope.kind, scope.slug, fmt.file)).lstrip("/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(router.feed_body(scope, fmt))
-            count += 1
-    click.echo(f"wrote {count} feeds under {folder}")
+@click.option("--percent-encoded", is_flag=True, help="Name files by their percent-encoded URL paths.")
+@click.option(
+    "--nginx",
+    "nginx_folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write allforces-map.conf (http block) and allforces-locations.conf (server block) here.",
+)
+@click.option("--netlify", is_flag=True, help="Also write _headers and _redirects into FOLDER.")
+def export(folder: Path, percent_encoded: bool, nginx_folder: Path | None, netlify: bool) -> None:
+    """Write every representation the service serves under FOLDER, with .gz/.br siblings and manifest.json."""
+    if nginx_folder is not None and percent_encoded:
+        raise click.UsageError("nginx maps request paths to decoded file names: drop --percent-encoded for --nginx")
+    try:
+        result = write_export(_router(), folder, percent_encoded=percent_encoded)
+    except ExportError as error:
+        click.echo(f"nothing written: {error}", err=True)
+        raise SystemExit(1) from None
+    written = [
+        *(nginx_configs(result.manifest, nginx_folder) if nginx_folder else []),
+        *(netlify_files(result.manifest, folder) if netlify else []),
+    ]
+    click.echo(
+        f"{len(result.manifest['files'])} representations under {folder}: {len(result.written)} files written, "
+        f"{result.unchanged} unchanged, {len(result.removed)} removed; {len(result.manifest['redirects'])} redirects"
+    )
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 @feeds.command("reload")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .http import Answer, plain_text
 from .routes import Router
@@ -11,6 +11,9 @@ from .routes import Router
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 ALLOW = ("Allow", "GET, HEAD, OPTIONS")
+# The requests this process is answering now, oldest first: what a worker stuck past gunicorn's timeout was
+# doing, so that the log names the request instead of gunicorn's "Perhaps out of memory?".
+IN_FLIGHT: dict[int, str] = {}
 
 
 class FastPath:
@@ -23,6 +26,16 @@ class FastPath:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Serve what the router resolves, or hand the request to the Flask application."""
+        key = id(environ)
+        query = environ.get("QUERY_STRING")
+        IN_FLIGHT[key] = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}{'?' + query if query else ''}"
+        try:
+            return self._answer(environ, start_response)
+        finally:
+            IN_FLIGHT.pop(key, None)
+
+    def _answer(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """The answer itself: prepared, 301/404/405, or Flask's."""
         found = self.router.resolve(environ.get("PATH_INFO", ""))
         if found is None:
             return self.app(environ, start_response)
@@ -37,3 +50,9 @@ class FastPath:
         status, headers, body = answer
         start_response(status, headers)
         return [] if method == "HEAD" else [body]
+
+
+def worker_abort(worker: Any) -> None:
+    """gunicorn's hook when the master aborts a worker stuck past `timeout`: log what it was answering."""
+    stuck = ", ".join(IN_FLIGHT.values()) or "no request (stuck outside a request)"
+    worker.log.critical("worker %s timed out after %s s while answering: %s", worker.pid, worker.cfg.timeout, stuck)
