@@ -242,8 +242,8 @@ def _measure(root: yaml.Node, source: str, limits: Limits) -> None:
             stack.extend((child, False) for child in _children(node))
 
 
-class _BoundedYAML(YAMLHandler):
-    """python-frontmatter's YAML handler with load_yaml: aliases bounded, strings XML-clean."""
+class _Bounded:
+    """What a bounded front matter handler knows: whose front matter it reads, its bounds, what it removed."""
 
     def __init__(self, source: str, limits: Limits) -> None:
         """Remember whose front matter this is and its bounds."""
@@ -251,21 +251,18 @@ class _BoundedYAML(YAMLHandler):
         self.source = source
         self.limits = limits
         self.removed: list[str] = []
+
+
+class _BoundedYAML(_Bounded, YAMLHandler):
+    """python-frontmatter's YAML handler with load_yaml: aliases bounded, strings XML-clean."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
         """The front matter's value, bounded."""
         return load_yaml(fm, self.source, self.limits, self.removed)
 
 
-class _BoundedJSON(JSONHandler):
+class _BoundedJSON(_Bounded, JSONHandler):
     """python-frontmatter's JSON handler whose value is measured and cleaned like YAML's ("\u0001" is JSON too)."""
-
-    def __init__(self, source: str, limits: Limits) -> None:
-        """Remember whose front matter this is and its bounds."""
-        super().__init__()
-        self.source = source
-        self.limits = limits
-        self.removed: list[str] = []
 
     def load(self, fm: str, **kwargs: object) -> Any:
         """The front matter's value, nesting bounded, strings XML-clean."""

@@ -28,22 +28,11 @@ from bench.servers import free_port, stop
 from ..conftest import settings
 from ..live import Server
 from .test_caching_live import send
-from .test_nginx import NGINX, wait_for_port
+from .test_nginx import HEAD, NGINX, wait_for_port
 
-CONFIG = """
-daemon off;
-master_process off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    include {tmp}/conf/allforces-map.conf;
+CONFIG = (
+    HEAD
+    + """    include {tmp}/conf/allforces-map.conf;
     server {{
         listen 127.0.0.1:{port};
         root {root};
@@ -51,6 +40,7 @@ http {{
     }}
 }}
 """
+)
 # What a static server must send as the service does; Date, Server, ETag and Accept-Ranges are its own.
 COMPARED = ("content-type", "last-modified", "cache-control", "vary", "x-content-type-options")
 EXTRA = ("access-control-allow-origin", "access-control-expose-headers", "cross-origin-resource-policy")

@@ -23,7 +23,8 @@ from .test_caching_live import Reply, send
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 PATHS = ("/feed.xml", "/atom.xml", "/feed.json", "/tags/ai/feed.xml")
 # One process, no privilege drop, everything in the temp dir: runs as whoever runs the tests.
-CONFIG = """
+# What every nginx these tests start shares: no daemon, every file in the test's folder.
+HEAD = """
 daemon off;
 master_process off;
 pid {tmp}/nginx.pid;
@@ -36,6 +37,10 @@ http {{
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
+"""
+CONFIG = (
+    HEAD
+    + """\
     proxy_cache_path {tmp}/cache levels=1:2 keys_zone=feeds:1m max_size=10m inactive=10m use_temp_path=off;
     gzip on;
     gzip_types application/rss+xml application/atom+xml application/feed+json;
@@ -63,6 +68,7 @@ http {{
     }}
 }}
 """
+)
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
