@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.servers import free_port, stop
+from bench.servers import free_port, stop, wait_until_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -90,15 +90,7 @@ def run(content_dir: Path | None = None) -> dict[str, float]:
         command = [str(GUNICORN), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "app:create_app()"]
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    timed_gets(port, ["/feed.xml"], time.monotonic() + 1, [])
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError("gunicorn did not start") from None
-                    time.sleep(0.2)
+            wait_until_answers(process, f"http://127.0.0.1:{port}/feed.xml", 120)
             alone: list[float] = []
             timed_gets(port, ["/feed.xml"] * 100_000, time.monotonic() + SECONDS / 2, alone)
             pending = queries(port, seed=12)

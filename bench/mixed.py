@@ -15,12 +15,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.servers import free_port, stop
+from bench.servers import free_port, stop, wait_until_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = int(os.environ.get("MIXED_SECONDS", "60"))
@@ -64,15 +63,7 @@ def run() -> dict[str, float]:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/healthz", timeout=2).read()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
+            wait_until_answers(process, base + "/healthz", 30)
             script = Path(work) / "mixed.lua"
             script.write_text(LUA % ", ".join(json.dumps(path) for path in paths(base)), encoding="utf-8")
             flags = ["-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "5s", "--latency", "-s", str(script)]
