@@ -19,8 +19,10 @@ from . import limits
 XML_FORBIDDEN = re.compile(limits.XML_FORBIDDEN_CLASS)
 # Reading speed for Japanese text, in characters a minute.
 CHARS_PER_MINUTE = 500
-# A blog has a few hundred labels on thousands of posts: each spelling is made plain and slugged once.
+# A blog has a few hundred labels on thousands of posts: each spelling is made plain and slugged once. The
+# memo lives as long as the process, which reloads content again and again: past this size it starts over.
 _LABEL_SLUGS: dict[str, tuple[str, str]] = {}
+LABEL_MEMO_MAX = 100_000
 
 
 def decode(raw: bytes, source: str) -> str:
@@ -71,6 +73,8 @@ def labels(value: object, source: str, name: str, bounds: limits.Limits = limits
         text = str(item)
         known = _LABEL_SLUGS.get(text)
         if known is None:
+            if len(_LABEL_SLUGS) >= LABEL_MEMO_MAX:
+                _LABEL_SLUGS.clear()
             label = plain(text)
             known = _LABEL_SLUGS[text] = (label, slugify(label) if label else "")
         limits.check_label(known[0], source, name, bounds)

@@ -162,3 +162,12 @@ def test_limits_are_settings(tmp_path: Path) -> None:
     assert limits_of(config) == Limits(post_max_bytes=2048, labels_max=5, label_max_chars=9)
     with pytest.raises(ConfigError, match="ALLFORCES_POST_MAX_BYTES='10': expected a whole number from 1024"):
         load_config({}, CONTENT_DIR=str(tmp_path), POST_MAX_BYTES="10")
+
+
+def test_the_label_memo_stays_bounded_across_loads(monkeypatch) -> None:
+    from allforces_feeds.load import fields
+
+    monkeypatch.setattr(fields, "LABEL_MEMO_MAX", 10)
+    for number in range(25):
+        assert fields.labels([f"タグ{number}"], "x.md", "tags") == (f"タグ{number}",)
+    assert len(fields._LABEL_SLUGS) <= 10
