@@ -59,6 +59,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("POST_MAX_BYTES", "4194304", "Largest post file, in bytes (1024-67108864); a larger one is reported."),
     Setting("LABELS_MAX", "200", "Most tags (or categories) one post may name (1-10000)."),
     Setting("LABEL_MAX_CHARS", "200", "Longest tag, category or author name, in characters (1-10000)."),
+    Setting("ARCHIVE_SIZE", "", "Posts per archive document of a feed, RFC 5005 (1-1000; default: FEED_LIMIT)."),
+    Setting("WEBSUB_HUB", "", "WebSub hubs told of every changed feed, comma-separated URLs (default: none)."),
 )
 ITEM_ID_STYLES = ("tag", "url")
 
@@ -93,6 +95,10 @@ class Config:
     post_max_bytes: int = 4 * 1024 * 1024
     labels_max: int = 200
     label_max_chars: int = 200
+    # RFC 5005 archive documents: posts per page (archives.py).
+    archive_size: int = 20
+    # WebSub hubs (W3C Recommendation): named in every feed and told of every change (web/websub.py).
+    websub_hubs: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, str]:
         """The settings as strings, for the fingerprint and the README table."""
@@ -121,6 +127,16 @@ def _int_between(low: int, high: int) -> Callable[[str, str], int]:
         return number
 
     return parse
+
+
+def _hubs(name: str, value: str) -> tuple[str, ...]:
+    """Absolute http(s) URLs, comma-separated, each once, in order; kept as written (a hub's path is its own)."""
+    hubs = [part.strip() for part in value.split(",") if part.strip()]
+    for hub in hubs:
+        parts = urlsplit(hub)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment or "," in hub:
+            raise ConfigError(name, value, "absolute http(s) URLs of WebSub hubs, comma-separated")
+    return tuple(dict.fromkeys(hubs))
 
 
 def _timezone(name: str, value: str) -> ZoneInfo:
@@ -203,4 +219,6 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> C
         post_max_bytes=_int_between(1024, 64 * 1024 * 1024)("POST_MAX_BYTES", raw["POST_MAX_BYTES"]),
         labels_max=_int_between(1, 10000)("LABELS_MAX", raw["LABELS_MAX"]),
         label_max_chars=_int_between(1, 10000)("LABEL_MAX_CHARS", raw["LABEL_MAX_CHARS"]),
+        archive_size=_int_between(1, 1000)("ARCHIVE_SIZE", raw["ARCHIVE_SIZE"] or raw["FEED_LIMIT"]),
+        websub_hubs=_hubs("WEBSUB_HUB", raw["WEBSUB_HUB"]),
     )

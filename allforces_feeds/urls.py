@@ -92,6 +92,10 @@ class Urls:
         """Canonical path of one feed file ("feed.xml", "atom.xml", "feed.json") of a scope."""
         return self.scope_path(kind, slug) + filename
 
+    def archive_path(self, kind: str, slug: str, number: int, filename: str) -> str:
+        """Path of one archive document of a scope's feed (RFC 5005 §4): "/tags/<slug>/archive/3/atom.xml"."""
+        return f"{self.scope_path(kind, slug)}archive/{number}/{filename}"
+
     def feed(self, kind: str, slug: str, filename: str) -> str:
         """Absolute URL of one feed file of a scope."""
         return self.public(self.feed_path(kind, slug, filename))

@@ -175,7 +175,7 @@ def preparation_cost(work: Path) -> str:
     from allforces_feeds import create_app
     from allforces_feeds.render import FORMATS
     from allforces_feeds.web.http import BROTLI_QUALITY, Representation
-    from allforces_feeds.web.routes import wsgi_path
+    from allforces_feeds.web.paths import wsgi_path
 
     started = time.perf_counter()
     app = create_app({"CONTENT_DIR": str(ROOT / "content"), "CACHE_DIR": str(work / "prepare-cache")})

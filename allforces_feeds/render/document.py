@@ -28,6 +28,24 @@ class Item:
 
 
 @dataclass(frozen=True)
+class History:
+    """Where a document stands in its logical feed: RFC 5005 links and state, and its WebSub hubs."""
+
+    # The logical feed's id: the subscription feed's Atom URL, on its archive documents too.
+    id: str
+    # prev-archive, next-archive, current (RFC 5005 §4): rel and the target's URL in every format.
+    links: tuple[tuple[str, dict[str, str]], ...] = ()
+    # "complete" (§2: the document holds every post), "archive" (§4: an archive document) or "".
+    state: str = ""
+    # The WebSub hubs told of this document's changes (W3C WebSub §4, rel="hub"): subscription feeds only.
+    hubs: tuple[str, ...] = ()
+
+    def link(self, rel: str, fmt: str) -> str | None:
+        """The URL of the `rel` link in one format, or None."""
+        return next((targets[fmt] for name, targets in self.links if name == rel), None)
+
+
+@dataclass(frozen=True)
 class FeedDocument:
     """One feed, ready for any format."""
 
@@ -41,9 +59,11 @@ class FeedDocument:
     tag_scheme: str
     category_scheme: str
     author: str
-    ttl_minutes: int
+    # None on archive documents: they do not change, so there is no polling interval to advise.
+    ttl_minutes: int | None
     updated: datetime
     items: tuple[Item, ...]
+    history: History
     # The site's square icon and wide logo, absolute URLs (RSS <image>, Atom icon/logo, JSON Feed icon/favicon).
     icon: str | None = None
     logo: str | None = None
@@ -76,9 +96,9 @@ def feed_title(scope: Scope, config: Config) -> str:
 
 
 def build_document(
-    scope: Scope, items: list[Item], self_urls: dict[str, str], config: Config, urls: Urls
+    scope: Scope, items: list[Item], self_urls: dict[str, str], history: History, config: Config, urls: Urls
 ) -> FeedDocument:
-    """Assemble the document of one scope's feed from its newest posts' items."""
+    """Assemble the document of one scope's feed, or of one of its archive pages, from its posts' items."""
     if scope.kind == SITE:
         description = config.site_description
     else:
@@ -94,11 +114,12 @@ def build_document(
         tag_scheme=urls.public("/tags/"),
         category_scheme=urls.public("/categories/"),
         author=config.site_author,
-        ttl_minutes=max(1, config.feed_max_age // 60),
+        ttl_minutes=None if history.state == "archive" else max(1, config.feed_max_age // 60),
         updated=last_modified(tuple(item.post for item in items)),
         items=tuple(with_image(item) for item in items),
         icon=urls.site_resource(config.site_icon or "/favicon.ico"),
         logo=urls.site_resource(config.site_logo) if config.site_logo else None,
+        history=history,
     )
     return xml_safe(document)
 

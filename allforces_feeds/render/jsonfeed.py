@@ -50,11 +50,15 @@ def render_json(doc: FeedDocument, fmt: FeedFormat) -> bytes:
         "home_page_url": doc.home_url,
         "feed_url": doc.self_urls[fmt.name],
         "description": doc.description,
+        # "next_url ... is the URL of a feed that provides the next n items": the next older archive page.
+        **({"next_url": next_url} if (next_url := doc.history.link("prev-archive", fmt.name)) else {}),
         "language": doc.language,
         # "icon ... suitable to be used in a timeline" and "favicon ... suitable to be used in a source
         # list" are both square: the site's icon serves both (JSON Feed has no wide logo).
         **({"icon": doc.icon, "favicon": doc.icon} if doc.icon else {}),
         "authors": [{"name": doc.author}],
+        # "hubs ... describes endpoints that can be used to subscribe to real-time notifications".
+        **({"hubs": [{"type": "WebSub", "url": hub} for hub in doc.history.hubs]} if doc.history.hubs else {}),
         "items": [_item(item) for item in doc.items],
     }
     return json.dumps(feed, ensure_ascii=False, indent=1).encode("utf-8")

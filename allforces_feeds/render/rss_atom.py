@@ -15,18 +15,55 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..dates import rfc3339
-from .document import FeedDocument, FeedFormat
+from .document import FeedDocument, FeedFormat, History
 
 DCTERMS = "http://purl.org/dc/terms/"
 MEDIA = "http://search.yahoo.com/mrss/"
+ATOM = "http://www.w3.org/2005/Atom"
+# RFC 5005 §5: fh:complete and fh:archive.
+HISTORY = "http://purl.org/syndication/history/1.0"
 
 
-class _Namespaces(BaseExtension):
-    """Declares the namespaces of the item extension on the feed."""
+class _FeedExtension(BaseExtension):
+    """What feedgen lacks on the feed: hub and RFC 5005 links in both formats, fh:archive or fh:complete."""
+
+    def __init__(self) -> None:
+        """No history until the feed sets it."""
+        self.history: History | None = None
+        self.link_type = ""
+        self.fmt = ""
 
     def extend_ns(self) -> dict[str, str]:
-        """dcterms and Media RSS prefixes."""
-        return {"dcterms": DCTERMS, "media": MEDIA}
+        """dcterms and Media RSS prefixes, and fh where the feed has a history state."""
+        history = {"fh": HISTORY} if self.history is not None and self.history.state else {}
+        return {"dcterms": DCTERMS, "media": MEDIA, **history}
+
+    def _links(self, parent: etree._Element, tag: str, after: int) -> None:
+        """Insert the hub and history links, and the history state, at position `after` of parent."""
+        history = self.history
+        if history is None:
+            return
+        added = [etree.Element(tag, href=hub, rel="hub") for hub in history.hubs]
+        for rel, targets in history.links:
+            added.append(etree.Element(tag, href=targets[self.fmt], rel=rel, type=self.link_type))
+        if history.state:
+            added.append(etree.Element(f"{{{HISTORY}}}{history.state}"))
+        for offset, element in enumerate(added):
+            parent.insert(after + offset, element)
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        """Links after the feed's own links (RFC 4287 §4.2.7), then the history state."""
+        own = feed.findall(f"{{{ATOM}}}link")
+        self._links(feed, f"{{{ATOM}}}link", feed.index(own[-1]) + 1 if own else len(feed))
+        return feed
+
+    def extend_rss(self, feed: etree._Element) -> etree._Element:
+        """atom:link elements after the channel's self link, as WebSub §4 and RFC 5005 §1 show for RSS 2.0."""
+        channel = feed.find("channel")
+        if channel is not None:
+            own = channel.find(f"{{{ATOM}}}link")
+            self._links(channel, f"{{{ATOM}}}link", channel.index(own) + 1 if own is not None else len(channel))
+        return feed
 
 
 class _ItemExtension(BaseEntryExtension):
@@ -64,9 +101,10 @@ def _generator(doc: FeedDocument, fmt: FeedFormat) -> FeedGenerator:
     if rss:
         # RSS's <author> must be an e-mail address; dc:creator carries a name (RSS Best Practices).
         fg.load_extension("dc", atom=False, rss=True)
-    fg.register_extension("allforces", _Namespaces, _ItemExtension)
+    fg.register_extension("allforces", _FeedExtension, _ItemExtension)
+    fg.allforces.history, fg.allforces.fmt, fg.allforces.link_type = doc.history, fmt.name, fmt.link_type
     updated = doc.updated.astimezone(UTC)
-    fg.id(doc.self_urls["atom"])
+    fg.id(doc.history.id)
     fg.title(doc.title)
     fg.subtitle(doc.description)
     fg.description(doc.description)
@@ -78,7 +116,8 @@ def _generator(doc: FeedDocument, fmt: FeedFormat) -> FeedGenerator:
     fg.link(href=doc.home_url, rel="alternate", type="text/html")
     fg.updated(updated)
     fg.lastBuildDate(updated)
-    fg.ttl(doc.ttl_minutes)
+    if doc.ttl_minutes is not None:
+        fg.ttl(doc.ttl_minutes)
     if doc.icon:
         fg.icon(doc.icon)
     if doc.logo:

@@ -28,7 +28,8 @@ from ..render import FORMATS
 from ..render.embed import Query
 from . import embed
 from .http import Representation
-from .routes import Router, wsgi_path
+from .paths import wsgi_path
+from .routes import Router
 
 MANIFEST = "manifest.json"
 # Sibling suffix per content coding: nginx's gzip_static and brotli_static look for these names.

@@ -77,18 +77,33 @@ class Representation:
         last_modified: datetime,
         max_age: int,
         extra_headers: Iterable[tuple[str, str]] = (),
+        cache: str | None = None,
     ) -> None:
         self.mimetype = mimetype
         # HTTP dates have whole seconds (RFC 9110 §5.6.7).
         self.last_modified = last_modified.astimezone(UTC).replace(microsecond=0)
+        self.max_age = max_age
+        self.extra_headers = tuple(extra_headers)
+        self.cache = cache or cache_control(max_age)
         self.common = [
             ("Last-Modified", http_date(self.last_modified)),
-            ("Cache-Control", cache_control(max_age)),
+            ("Cache-Control", self.cache),
             ("Vary", "Accept-Encoding"),
             ("X-Content-Type-Options", "nosniff"),
-            *extra_headers,
+            *self.extra_headers,
         ]
         self.variants: dict[str, Variant] = {"identity": Variant(body, "identity", self.common, mimetype)}
+
+    def revised(self, last_modified: datetime | None = None, cache: str | None = None) -> Representation:
+        """The same bytes with another Last-Modified or Cache-Control."""
+        return Representation(
+            self.body,
+            self.mimetype,
+            last_modified or self.last_modified,
+            self.max_age,
+            self.extra_headers,
+            cache or self.cache,
+        )
 
     @property
     def body(self) -> bytes:
@@ -118,6 +133,11 @@ class Representation:
 def cache_control(max_age: int) -> str:
     """public, max-age, and the RFC 5861 extensions that let caches ride out a restart."""
     return f"public, max-age={max_age}, stale-while-revalidate={max_age}, stale-if-error=86400"
+
+
+# A full archive page never changes (RFC 5005 §4): a year, the longest RFC 9111 §5.2.2.1 advises, and
+# RFC 8246's immutable, so that browsers do not revalidate it on reload either.
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 _coding_memo: dict[str | None, str] = {}

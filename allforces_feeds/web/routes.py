@@ -23,23 +23,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from importlib.resources import files
-from urllib.parse import unquote
 
 from werkzeug.exceptions import ServiceUnavailable
 
+from ..archives import Archive, archive_of
 from ..body.cache import BodyCache
 from ..body.markdown import fingerprint as body_fingerprint
 from ..config import Config
 from ..index import Catalog, Snapshot
 from ..models import SCOPE_KINDS, SITE, Body, Post, Problem, Scope
-from ..render import FORMATS, render_feed
+from ..render import FORMATS, render_archive, render_feed
 from ..render.discovery import JSON_MIMETYPE, OPML_MIMETYPE, Listing, listings, render_feeds_json, render_opml
 from ..render.document import FeedFormat, Item, last_modified
 from ..render.html import HTML_MIMETYPE
 from ..render.pages import render_index, render_scope_page
 from ..slugs import slugify
 from ..urls import Urls
-from .http import CORP_HEADER, CORS_HEADERS, Answer, Clock, Representation, moved, plain_text
+from .http import CORP_HEADER, CORS_HEADERS, IMMUTABLE, Answer, Clock, Representation, moved, plain_text
+from .paths import ScopedPath, parse_scoped, wsgi_path
 from .served import ServedSince
 
 Builder = Callable[[Snapshot], Representation]
@@ -53,12 +54,11 @@ PREPARED_LIMIT = 4096
 RETRY_AFTER = 60
 # Failures named on /healthz, at most.
 FAILURES_SHOWN = 20
+# Archive pages (RFC 5005) kept per snapshot, least recently used out first: each holds a page of whole posts,
+# and a reader backfilling a feed asks for each page once.
+ARCHIVES_KEPT = 128
+FORMAT_BY_FILE = {fmt.file: fmt for fmt in FORMATS.values()}
 log = logging.getLogger(__name__)
-
-
-def wsgi_path(path: str) -> str:
-    """A percent-encoded path as WSGI servers put it in PATH_INFO: decoded bytes as latin-1 (PEP 3333)."""
-    return unquote(path).encode("utf-8").decode("latin-1")
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ class Prepared:
     routes: dict[str, Builder]
     paths: dict[str, Representation | Answer] = field(default_factory=dict)
     queries: OrderedDict[object, Representation] = field(default_factory=OrderedDict)
+    archives: OrderedDict[str, Representation | Answer] = field(default_factory=OrderedDict)
 
 
 class Router:
@@ -161,22 +162,33 @@ class Router:
         """The post's HTML and summary, made once."""
         return self.body_cache.body(post)
 
-    def items(self, scope: Scope) -> list[Item]:
-        """The scope's newest posts with their bodies: what its feeds and page show."""
-        return [
-            Item(post, (body := self.body(post)).html, body.summary) for post in scope.latest(self.config.feed_limit)
-        ]
+    def items(self, posts: tuple[Post, ...]) -> list[Item]:
+        """The posts with their bodies: what a feed or a page shows."""
+        return [Item(post, (body := self.body(post)).html, body.summary) for post in posts]
+
+    def archive(self, scope: Scope) -> Archive:
+        """How the scope's posts are paged into archive documents (RFC 5005 §4)."""
+        return archive_of(scope, self.config.feed_limit, self.config.archive_size)
 
     def feed_body(self, scope: Scope, fmt: FeedFormat) -> bytes:
-        """One scope's feed in one format."""
-        return render_feed(scope, self.items(scope), fmt, self.config, self.urls)
+        """One scope's subscription feed in one format."""
+        items = self.items(scope.latest(self.config.feed_limit))
+        return render_feed(self.archive(scope), items, fmt, self.config, self.urls)
+
+    def feed_headers(self, scope: Scope, fmt: FeedFormat) -> tuple[tuple[str, str], ...]:
+        """A subscription feed's WebSub discovery headers (W3C WebSub §4), on its 200 and 304 alike."""
+        if not self.config.websub_hubs:
+            return ()
+        own = self.urls.feed(scope.kind, scope.slug, fmt.file)
+        links = [f'<{hub}>; rel="hub"' for hub in self.config.websub_hubs] + [f'<{own}>; rel="self"']
+        return (("Link", ", ".join(links)),)
 
     # -- the routes of a snapshot -----------------------------------------------------------
     def _build_routes(self, snapshot: Snapshot) -> dict[str, Builder]:
         """Every fixed path of this snapshot (as PATH_INFO) and the builder of its representation."""
         config, urls = self.config, self.urls
         routes: dict[str, Builder] = {
-            "/": self._listing(lambda e: render_index(e, config, urls), HTML_MIMETYPE),
+            "/": self._listing(lambda e: render_index(e, self.archive(snapshot.site), config, urls), HTML_MIMETYPE),
             "/feeds.json": self._listing(lambda e: render_feeds_json(e, config, urls), JSON_MIMETYPE),
             "/feeds.opml": self._listing(lambda e: render_opml(e, config), OPML_MIMETYPE),
             "/embed.js": self._script,
@@ -188,15 +200,24 @@ class Router:
         for scope in snapshot.all_scopes():
             for fmt in FORMATS.values():
                 path = urls.feed_path(scope.kind, scope.slug, fmt.file)
-                routes[wsgi_path(path)] = self._scoped(scope, partial(self.feed_body, fmt=fmt), fmt.media_type)
+                headers = self.feed_headers(scope, fmt)
+                routes[wsgi_path(path)] = self._scoped(scope, partial(self.feed_body, fmt=fmt), fmt.media_type, headers)
             if scope.kind != SITE:
-                page = self._scoped(scope, lambda s: render_scope_page(s, self.items(s), config, urls), HTML_MIMETYPE)
+                page = self._scoped(scope, self._scope_page, HTML_MIMETYPE)
                 routes[wsgi_path(urls.scope_path(scope.kind, scope.slug))] = page
         return routes
 
-    def _scoped(self, scope: Scope, render: Callable[[Scope], bytes], mimetype: str) -> Builder:
+    def _scope_page(self, scope: Scope) -> bytes:
+        """A scope's HTML page: its newest posts and its archive pages."""
+        items = self.items(scope.latest(self.config.feed_limit))
+        return render_scope_page(scope, items, self.archive(scope), self.config, self.urls)
+
+    def _scoped(
+        self, scope: Scope, render: Callable[[Scope], bytes], mimetype: str, headers: tuple[tuple[str, str], ...] = ()
+    ) -> Builder:
         """The builder of a scope's feed file or page."""
-        return lambda snapshot: self.representation(render(scope), mimetype, scope.latest(self.config.feed_limit))
+        latest = scope.latest(self.config.feed_limit)
+        return lambda snapshot: self.representation(render(scope), mimetype, latest, headers)
 
     def _listing(self, render: Callable[[list[Listing]], bytes], mimetype: str) -> Builder:
         """The builder of a discovery document listing every feed."""
@@ -219,15 +240,20 @@ class Router:
         """A representation whose Last-Modified is the newest of the posts it shows."""
         return Representation(body, mimetype, last_modified(posts), self.config.feed_max_age, extra_headers)
 
-    def _dated(self, key: str, found: Representation) -> Representation:
-        """The representation with Last-Modified no earlier than the first serving of its bytes at this key."""
-        since = self.served.since(key, found.variant("identity").etag, self.clock())
-        if since is None or since.replace(microsecond=0) <= found.last_modified:
+    def _dated(self, key: str, found: Representation, fixed: bool = False) -> Representation:
+        """The representation with Last-Modified no earlier than the first serving of its bytes at this key.
+
+        `fixed`: a full archive page. Its first bytes are immutable; bytes that replace them (a post edited or
+        deleted, RFC 5005 §4 allows it) are served with the feeds' Cache-Control, so caches come back for them.
+        """
+        # A page's bytes while it filled up are not revisions of the full page: the full page is its own key.
+        since = self.served.since(f"{key} (full)" if fixed else key, found.variant("identity").etag, self.clock())
+        if since is None:
+            return found.revised(cache=IMMUTABLE) if fixed else found
+        if since.replace(microsecond=0) <= found.last_modified:
             return found
         # RFC 9110 §8.8.2.1: never later than the response's Date; `since` is a past moment of our own clock.
-        since = min(since, datetime.fromtimestamp(self.clock(), UTC))
-        extra = found.common[4:]  # Last-Modified, Cache-Control, Vary, nosniff, then the extra headers
-        return Representation(found.body, found.mimetype, since, self.config.feed_max_age, extra)
+        return found.revised(last_modified=min(since, datetime.fromtimestamp(self.clock(), UTC)))
 
     def resolve(self, path_info: str) -> Representation | Answer | None:
         """What answers GET at this path: a prepared representation, a 301 or 404 answer, or None (not ours)."""
@@ -246,7 +272,8 @@ class Router:
             return found
         if path_info == "/favicon.ico":
             return self._favicon()
-        return self._scope_spelling(path_info, state.snapshot)
+        scoped = parse_scoped(path_info)
+        return None if scoped is None else self._scoped_path(state, scoped, path_info)
 
     def _favicon(self) -> Answer:
         """Without a favicon.ico in CONTENT_DIR: a 301 to SITE_ICON, or a 404 (never a redirect to itself)."""
@@ -255,10 +282,10 @@ class Router:
             return moved(icon)
         return plain_text("404 Not Found", "no favicon.ico: put one in CONTENT_DIR or set ALLFORCES_SITE_ICON")
 
-    def _build(self, key: str, build: Callable[[], Representation]) -> Representation | Answer:
+    def _build(self, key: str, build: Callable[[], Representation], fixed: bool = False) -> Representation | Answer:
         """Build one representation; a failure is reported once and answered by the last good one, else 503."""
         try:
-            return self._dated(key, build())
+            return self._dated(key, build(), fixed)
         except Exception as error:  # any renderer bug: one path down and reported, never a 500 per request
             reason = f"{type(error).__name__}: {error}"
             log.error("%s cannot be built: %s", key, reason, exc_info=error)
@@ -273,20 +300,44 @@ class Router:
             ("Retry-After", str(RETRY_AFTER)),
         )
 
-    def _scope_spelling(self, path_info: str, snapshot: Snapshot) -> Answer | None:
-        """301 for another spelling of a known scope's path, 404 for an unknown scope, None elsewhere."""
-        kind, _, rest = path_info[1:].partition("/")
-        if kind not in SCOPE_KINDS or not rest and not path_info.endswith("/"):
-            return None
-        # PATH_INFO holds the request's bytes as latin-1 (PEP 3333); undecodable bytes cannot name a scope.
-        raw = rest.encode("latin-1").decode("utf-8", errors="replace")
-        fmt = next((f for f in FORMATS.values() if raw.endswith("/" + f.file)), None)
-        raw = raw[: -len(fmt.file) - 1] if fmt is not None else raw.removesuffix("/")
-        slug = slugify(raw)
-        if not slug or snapshot.scope(kind, slug) is None:
-            return plain_text("404 Not Found", f"no {SCOPE_KINDS[kind].singular} {raw[:100]!r}")
-        path = self.urls.feed_path(kind, slug, fmt.file) if fmt else self.urls.scope_path(kind, slug)
-        return moved(self.urls.public(path))
+    def _scoped_path(self, state: Prepared, scoped: ScopedPath, path_info: str) -> Representation | Answer:
+        """301 for another spelling of a known scope's path, 404 for an unknown scope, else an archive page."""
+        slug = slugify(scoped.raw) if scoped.kind != SITE else ""
+        scope = state.snapshot.scope(scoped.kind, slug) if slug or scoped.kind == SITE else None
+        if scope is None:
+            return plain_text("404 Not Found", f"no {SCOPE_KINDS[scoped.kind].singular} {scoped.raw[:100]!r}")
+        path = scoped.canonical(slug, self.urls)
+        if wsgi_path(path) != path_info:
+            return moved(self.urls.public(path))
+        if scoped.archive is None or scoped.file is None:
+            return plain_text("404 Not Found", "no such document")
+        return self._archive_page(state, scope, scoped.archive, FORMAT_BY_FILE[scoped.file], path_info)
+
+    def _archive_page(
+        self, state: Prepared, scope: Scope, number: int, fmt: FeedFormat, key: str
+    ) -> Representation | Answer:
+        """Archive page `number` of the scope's feed in one format, built on first use (bounded LRU), or a 404."""
+        with self._lock:
+            found = state.archives.get(key)
+            if found is not None:
+                state.archives.move_to_end(key)
+                return found
+        archive = self.archive(scope)
+        page = archive.page(number)
+        if page is None:
+            return plain_text("404 Not Found", f"no archive page {number}: this feed has {archive.count}")
+
+        def build() -> Representation:
+            """The page's document, dated by its newest post."""
+            body = render_archive(archive, page, self.items(page.posts), fmt, self.config, self.urls)
+            return self.representation(body, fmt.media_type, page.posts)
+
+        found = self._build(key, build, fixed=page.full)
+        with self._lock:
+            state.archives[key] = found
+            while len(state.archives) > ARCHIVES_KEPT:
+                state.archives.popitem(last=False)
+        return found
 
     def prepared(self, key: object, build: Builder) -> Representation:
         """The representation of an embed query for the current snapshot, built on first use (bounded LRU)."""

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from allforces_feeds.archives import archive_of
 from allforces_feeds.config import load_config
 from allforces_feeds.index import Snapshot
 from allforces_feeds.load.limits import XML_FORBIDDEN
@@ -60,7 +61,7 @@ def feeds(post: Post, body: str) -> None:
     snapshot = Snapshot.build((post,), CONFIG.site_title)
     for scope in snapshot.all_scopes():
         for fmt in FORMATS.values():
-            data = render_feed(scope, [Item(post, body, body)], fmt, CONFIG, URLS)
+            data = render_feed(archive_of(scope, 20, 20), [Item(post, body, body)], fmt, CONFIG, URLS)
             assert not XML_FORBIDDEN.search(data.decode("utf-8"))
             if fmt.name == "json":
                 json.loads(data)

@@ -146,11 +146,11 @@ def test_a_representation_that_fails_is_reported_once_and_answered_503(
     calls: list[str] = []
     render = routes.render_feed
 
-    def failing(scope, items, fmt, config, urls):  # type: ignore[no-untyped-def]
-        if scope.slug == "ai":
-            calls.append(scope.slug)
+    def failing(archive, items, fmt, config, urls):  # type: ignore[no-untyped-def]
+        if archive.scope.slug == "ai":
+            calls.append(archive.scope.slug)
             raise RuntimeError("renderer bug")
-        return render(scope, items, fmt, config, urls)
+        return render(archive, items, fmt, config, urls)
 
     monkeypatch.setattr(routes, "render_feed", failing)
     client = app.test_client()
