@@ -88,6 +88,11 @@ class Catalog:
             self._cached = (since, until, count, cached[3])
             return cached[3]
 
+    def next_after(self, now: float) -> float | None:
+        """The publication instant of the next post dated after `now`, or None."""
+        index = bisect.bisect_right(self._instants, now)
+        return self._instants[index] if index < len(self._instants) else None
+
     def scheduled(self, now: float) -> int:
         """How many posts are dated after `now`."""
         return len(self.posts) - bisect.bisect_right(self._instants, now)

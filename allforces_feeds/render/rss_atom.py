@@ -43,18 +43,20 @@ class _FeedExtension(BaseExtension):
         history = self.history
         if history is None:
             return
-        added = [etree.Element(tag, href=hub, rel="hub") for hub in history.hubs]
-        for rel, targets in history.links:
-            added.append(etree.Element(tag, href=targets[self.fmt], rel=rel, type=self.link_type))
+        attributes = [{"href": hub, "rel": "hub"} for hub in history.hubs]
+        attributes += [{"href": urls[self.fmt], "rel": rel, "type": self.link_type} for rel, urls in history.links]
+        # Made in place, so that they take the document's own prefixes, then moved where they belong.
+        added = [etree.SubElement(parent, tag, attrib) for attrib in attributes]
         if history.state:
-            added.append(etree.Element(f"{{{HISTORY}}}{history.state}"))
+            added.append(etree.SubElement(parent, f"{{{HISTORY}}}{history.state}"))
         for offset, element in enumerate(added):
             parent.insert(after + offset, element)
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:
         """Links after the feed's own links (RFC 4287 §4.2.7), then the history state."""
-        own = feed.findall(f"{{{ATOM}}}link")
-        self._links(feed, f"{{{ATOM}}}link", feed.index(own[-1]) + 1 if own else len(feed))
+        # feedgen writes Atom's elements without a namespace and declares it as the xmlns attribute.
+        own = feed.findall("link")
+        self._links(feed, "link", feed.index(own[-1]) + 1 if own else len(feed))
         return feed
 
     def extend_rss(self, feed: etree._Element) -> etree._Element:

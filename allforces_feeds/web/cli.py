@@ -1,4 +1,4 @@
-"""`flask feeds check|config|export|reload`: problems, the settings in force, feeds as files, a reload."""
+"""`flask feeds check|config|export|reload|ping`: problems, settings in force, feeds as files, a reload, WebSub."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from flask.cli import AppGroup
 
 from ..config import SETTINGS
 from ..models import Problem
+from ..render import feed_urls
 from .export import ExportError
 from .export import export as write_export
 from .export_servers import netlify_files, nginx_configs
+from .hubs import ping as ping_hub
 from .reload import EXTENSION, pid_file
 from .routes import Router
 
@@ -114,6 +116,28 @@ def reload(pidfile: Path | None) -> None:
         click.echo(f"no running server found through {path}: {error}", err=True)
         raise SystemExit(1) from None
     click.echo(f"asked the server (pid {pid}) to reload its content")
+
+
+@feeds.command("ping")
+@click.argument("feeds_changed", nargs=-1, metavar="[URL_OR_PATH]...")
+def ping(feeds_changed: tuple[str, ...]) -> None:
+    """Tell every hub of ALLFORCES_WEBSUB_HUB that these feeds changed (default: every feed); exit 1 on a failure."""
+    router = _router()
+    if not router.config.websub_hubs:
+        click.echo("no hub: set ALLFORCES_WEBSUB_HUB", err=True)
+        raise SystemExit(2)
+    urls = [router.urls.public(f) if f.startswith("/") else f for f in feeds_changed] or [
+        url for scope in router.current().all_scopes() for url in feed_urls(scope, router.urls).values()
+    ]
+    failed = 0
+    for hub in router.config.websub_hubs:
+        for url in urls:
+            delivered, _, outcome = ping_hub(hub, url)
+            failed += not delivered
+            click.echo(f"{hub}: {url}: {outcome}")
+    click.echo(f"{len(urls)} feed(s), {len(router.config.websub_hubs)} hub(s), {failed} failure(s)", err=True)
+    if failed:
+        raise SystemExit(1)
 
 
 def init_app(app: Flask) -> None:

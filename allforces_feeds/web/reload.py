@@ -28,7 +28,9 @@ from ..errors import ConfigError
 from ..index import Catalog
 from ..load.loader import ContentUnreadable, Loaded, Loader
 from ..sealed import write_atomic
+from .hubs import Hubs
 from .routes import Router
+from .websub import Publisher, answers_with
 
 log = logging.getLogger(__name__)
 # watchfiles groups the events of a burst (a `git pull` of 300 files, an rsync) into one: it waits until no
@@ -86,6 +88,8 @@ class Reloader:
         self.router.swap(Catalog(loaded.posts, config.site_title), loaded.problems)
         # With preload_app this runs in the gunicorn master: every worker inherits the snapshot and its routes.
         self.router.state()
+        # WebSub: announced from where reloads run (the gunicorn master), once per change (web/websub.py).
+        self.publisher = Publisher(self.router, Hubs(config.websub_hubs)) if config.websub_hubs else None
 
     def _load(self) -> Loaded:
         """One load as of now; an unreadable CONTENT_DIR gives no posts and is remembered."""
@@ -118,6 +122,8 @@ class Reloader:
                 self.router.swap(Catalog(loaded.posts, self.config.site_title), loaded.problems)
                 # Built here once, so that the workers forked next inherit it instead of each building it.
                 self.router.state()
+                if self.publisher is not None:
+                    self.publisher.publish()
                 for problem in loaded.problems:
                     log.warning("content problem: %s", problem)
             self._check_settings()
@@ -140,6 +146,24 @@ class Reloader:
         if changed and reason != self.restart_needed:
             log.warning("%s", reason)
         self.restart_needed = reason if changed else None
+
+    def start_schedule(self, due: Callable[[], object] | None = None) -> threading.Event:
+        """With WebSub: call `due` (default: reload here) when a scheduled post's time comes, so hubs learn of it."""
+        stop = threading.Event()
+
+        def wait() -> None:
+            """Sleep until the next post's publication instant (at most a minute at a time), then call `due`."""
+            while not stop.is_set():
+                upcoming = self.router.catalog.next_after(self.clock())
+                pause = 60.0 if upcoming is None else min(60.0, max(0.0, upcoming - self.clock()) + 0.5)
+                if stop.wait(pause):
+                    return
+                if upcoming is not None and self.clock() >= upcoming:
+                    (due or self.reload)()
+
+        if self.publisher is not None:
+            threading.Thread(target=wait, name="schedule", daemon=True).start()
+        return stop
 
     def start_watching(self, changed: Callable[[], object] | None = None) -> threading.Event:
         """Watch CONTENT_DIR in a daemon thread; each burst of changes calls `changed` (default: reload here)."""
@@ -220,10 +244,27 @@ def when_ready(server: Any) -> None:
     if "gevent" in str(getattr(server.cfg, "worker_class_str", "")):
         _remember_gevent_plugins()
     reloader = _reloader(server)
+    if reloader is not None and reloader.publisher is not None:
+        # Hubs fetch a topic as soon as they are told: tell them once the new workers answer (after the fork).
+        base = _loopback_url(server)
+        if base is not None:
+            reloader.publisher.serving = answers_with(base)
     if reloader is not None and os.environ.get("ALLFORCES_WATCH", "on") != "off":
         master = os.getpid()
         # The reload itself runs in the master's main thread (on_reload), never beside a fork.
         reloader.start_watching(lambda: os.kill(master, signal.SIGHUP))
+        reloader.start_schedule(lambda: os.kill(master, signal.SIGHUP))
+
+
+def _loopback_url(server: Any) -> str | None:
+    """http://<loopback>:<port> of gunicorn's first TCP listener, or None (a Unix socket)."""
+    for listener in getattr(server, "LISTENERS", []):
+        address = getattr(listener, "cfg_addr", None)
+        if isinstance(address, tuple) and len(address) >= 2:
+            host = str(address[0])
+            host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+            return f"http://[{host}]:{address[1]}" if ":" in host else f"http://{host}:{address[1]}"
+    return None
 
 
 def on_reload(server: Any) -> None:

@@ -93,6 +93,8 @@ def healthz() -> Response:
         reloads=reloader.reloads,
         last_reload=reloader.last.as_json() if reloader.last else None,
         restart_needed=reloader.restart_needed,
+        # WebSub (web/hubs.py): per hub, what was sent, the last ping and the last error.
+        websub=reloader.publisher.hubs.status() if reloader.publisher else None,
         pid=os.getpid(),
     )
     answer.status_code = 200 if status == "ok" else 503
