@@ -21,31 +21,21 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
-from importlib.resources import files
 
 from werkzeug.exceptions import ServiceUnavailable
 
-from ..archives import Archive, archive_of
-from ..body.cache import BodyCache
 from ..body.markdown import fingerprint as body_fingerprint
 from ..config import Config
 from ..index import Catalog, Snapshot
-from ..models import SCOPE_KINDS, SITE, Body, Post, Problem, Scope
-from ..render import FORMATS, render_archive, render_feed
-from ..render.discovery import JSON_MIMETYPE, OPML_MIMETYPE, Listing, listings, render_feeds_json, render_opml
-from ..render.document import FeedFormat, Item, last_modified
-from ..render.html import HTML_MIMETYPE
-from ..render.pages import render_index, render_scope_page
+from ..models import SCOPE_KINDS, SITE, Problem, Scope
+from ..render import FORMATS
+from ..render.document import FeedFormat
 from ..slugs import slugify
-from ..urls import Urls
-from .http import CORP_HEADER, CORS_HEADERS, IMMUTABLE, Answer, Clock, Representation, moved, plain_text
+from .documents import Builder, Documents
+from .http import IMMUTABLE, Answer, Clock, Representation, moved, plain_text
 from .paths import ScopedPath, parse_scoped, wsgi_path
 from .served import ServedSince
 
-Builder = Callable[[Snapshot], Representation]
-JS_MIMETYPE = "text/javascript; charset=utf-8"
-ICON_MIMETYPE = "image/vnd.microsoft.icon"
 # How many embed queries (limit x tag x category x author: client input) one snapshot keeps, least recently
 # used out first; the fixed routes are kept apart and never evicted.
 PREPARED_LIMIT = 4096
@@ -83,15 +73,12 @@ class Prepared:
     archives: OrderedDict[str, Representation | Answer] = field(default_factory=OrderedDict)
 
 
-class Router:
+class Router(Documents):
     """Resolves paths to representations, each prepared once per snapshot of visible posts."""
 
     def __init__(self, config: Config, catalog: Catalog, problems: list[Problem], clock: Clock) -> None:
         """Start with no snapshot: routes are built on the first request."""
-        self.config = config
-        self.urls = Urls(config)
-        self.clock = clock
-        self.body_cache = BodyCache(config)
+        super().__init__(config, clock)
         self.served = ServedSince(config.cache_dir)
         self._lock = threading.Lock()
         self._content = self._make_content(catalog, problems)
@@ -157,88 +144,6 @@ class Router:
     def current(self) -> Snapshot:
         """The snapshot for now."""
         return self.state().snapshot
-
-    def body(self, post: Post) -> Body:
-        """The post's HTML and summary, made once."""
-        return self.body_cache.body(post)
-
-    def items(self, posts: tuple[Post, ...]) -> list[Item]:
-        """The posts with their bodies: what a feed or a page shows."""
-        return [Item(post, (body := self.body(post)).html, body.summary) for post in posts]
-
-    def archive(self, scope: Scope) -> Archive:
-        """How the scope's posts are paged into archive documents (RFC 5005 §4)."""
-        return archive_of(scope, self.config.feed_limit, self.config.archive_size)
-
-    def feed_body(self, scope: Scope, fmt: FeedFormat) -> bytes:
-        """One scope's subscription feed in one format."""
-        items = self.items(scope.latest(self.config.feed_limit))
-        return render_feed(self.archive(scope), items, fmt, self.config, self.urls)
-
-    def feed_headers(self, scope: Scope, fmt: FeedFormat) -> tuple[tuple[str, str], ...]:
-        """A subscription feed's WebSub discovery headers (W3C WebSub §4), on its 200 and 304 alike."""
-        if not self.config.websub_hubs:
-            return ()
-        own = self.urls.feed(scope.kind, scope.slug, fmt.file)
-        links = [f'<{hub}>; rel="hub"' for hub in self.config.websub_hubs] + [f'<{own}>; rel="self"']
-        return (("Link", ", ".join(links)),)
-
-    # -- the routes of a snapshot -----------------------------------------------------------
-    def _build_routes(self, snapshot: Snapshot) -> dict[str, Builder]:
-        """Every fixed path of this snapshot (as PATH_INFO) and the builder of its representation."""
-        config, urls = self.config, self.urls
-        routes: dict[str, Builder] = {
-            "/": self._listing(lambda e: render_index(e, self.archive(snapshot.site), config, urls), HTML_MIMETYPE),
-            "/feeds.json": self._listing(lambda e: render_feeds_json(e, config, urls), JSON_MIMETYPE),
-            "/feeds.opml": self._listing(lambda e: render_opml(e, config), OPML_MIMETYPE),
-            "/embed.js": self._script,
-        }
-        icon = config.content_dir / "favicon.ico"
-        if icon.is_file():
-            # Readers ask for /favicon.ico on every poll: the site's own icon, as a prepared representation.
-            routes["/favicon.ico"] = lambda s: self.representation(icon.read_bytes(), ICON_MIMETYPE, s.posts)
-        for scope in snapshot.all_scopes():
-            for fmt in FORMATS.values():
-                path = urls.feed_path(scope.kind, scope.slug, fmt.file)
-                headers = self.feed_headers(scope, fmt)
-                routes[wsgi_path(path)] = self._scoped(scope, partial(self.feed_body, fmt=fmt), fmt.media_type, headers)
-            if scope.kind != SITE:
-                page = self._scoped(scope, self._scope_page, HTML_MIMETYPE)
-                routes[wsgi_path(urls.scope_path(scope.kind, scope.slug))] = page
-        return routes
-
-    def _scope_page(self, scope: Scope) -> bytes:
-        """A scope's HTML page: its newest posts and its archive pages."""
-        items = self.items(scope.latest(self.config.feed_limit))
-        return render_scope_page(scope, items, self.archive(scope), self.config, self.urls)
-
-    def _scoped(
-        self, scope: Scope, render: Callable[[Scope], bytes], mimetype: str, headers: tuple[tuple[str, str], ...] = ()
-    ) -> Builder:
-        """The builder of a scope's feed file or page."""
-        latest = scope.latest(self.config.feed_limit)
-        return lambda snapshot: self.representation(render(scope), mimetype, latest, headers)
-
-    def _listing(self, render: Callable[[list[Listing]], bytes], mimetype: str) -> Builder:
-        """The builder of a discovery document listing every feed."""
-
-        def build(snapshot: Snapshot) -> Representation:
-            """The document over this snapshot's listings."""
-            return self.representation(render(listings(snapshot, self.config, self.urls)), mimetype, snapshot.posts)
-
-        return build
-
-    def _script(self, snapshot: Snapshot) -> Representation:
-        """/embed.js: our static script; its Last-Modified is the content's, like everything served here."""
-        body = (files("allforces_feeds") / "static" / "embed.js").read_bytes()
-        return self.representation(body, JS_MIMETYPE, snapshot.posts, (*CORS_HEADERS, CORP_HEADER))
-
-    # -- HTTP ---------------------------------------------------------------------------
-    def representation(
-        self, body: bytes, mimetype: str, posts: tuple[Post, ...], extra_headers: tuple[tuple[str, str], ...] = ()
-    ) -> Representation:
-        """A representation whose Last-Modified is the newest of the posts it shows."""
-        return Representation(body, mimetype, last_modified(posts), self.config.feed_max_age, extra_headers)
 
     def _dated(self, key: str, found: Representation, fixed: bool = False) -> Representation:
         """The representation with Last-Modified no earlier than the first serving of its bytes at this key.
@@ -327,12 +232,7 @@ class Router:
         if page is None:
             return plain_text("404 Not Found", f"no archive page {number}: this feed has {archive.count}")
 
-        def build() -> Representation:
-            """The page's document, dated by its newest post."""
-            body = render_archive(archive, page, self.items(page.posts), fmt, self.config, self.urls)
-            return self.representation(body, fmt.media_type, page.posts)
-
-        found = self._build(key, build, fixed=page.full)
+        found = self._build(key, lambda: self.archive_page(archive, page, fmt), fixed=page.full)
         with self._lock:
             state.archives[key] = found
             while len(state.archives) > ARCHIVES_KEPT:

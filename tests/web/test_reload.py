@@ -13,7 +13,7 @@ import feedparser
 import pytest
 from flask import Flask
 
-from allforces_feeds.web import routes
+from allforces_feeds.web import documents, routes
 from allforces_feeds.web.reload import EXTENSION, Reloader
 
 NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
@@ -144,7 +144,7 @@ def test_a_representation_that_fails_is_reported_once_and_answered_503(
 ) -> None:
     """A renderer failure is a 503 with Retry-After, built once, named on /healthz; other feeds stay served."""
     calls: list[str] = []
-    render = routes.render_feed
+    render = documents.render_feed
 
     def failing(archive, items, fmt, config, urls):  # type: ignore[no-untyped-def]
         if archive.scope.slug == "ai":
@@ -152,7 +152,7 @@ def test_a_representation_that_fails_is_reported_once_and_answered_503(
             raise RuntimeError("renderer bug")
         return render(archive, items, fmt, config, urls)
 
-    monkeypatch.setattr(routes, "render_feed", failing)
+    monkeypatch.setattr(documents, "render_feed", failing)
     client = app.test_client()
     for _ in range(3):
         answer = client.get("/tags/ai/feed.xml")
