@@ -5,7 +5,8 @@ it sends for those codings. Files are named as a web server maps a request path 
 percent-decoded to UTF-8 (`tags/投資/feed.xml`), or left percent-encoded for hosts that store names that way.
 A file whose bytes did not change is not written again, so its mtime and inode stay. A changed file gets its
 representation's Last-Modified as its mtime: a static server sends Last-Modified from the mtime, so it
-sends the service's. `manifest.json` lists each path with its content type, ETags, Last-Modified and
+sends the service's. Every archive page of every feed (RFC 5005 §4) is written too, with its Cache-Control
+(a full page's is immutable). `manifest.json` lists each path with its content type, ETags, Last-Modified and
 headers, and the 301s of the slug spellings a reader would try; the server configs are made from it.
 """
 
@@ -70,15 +71,26 @@ def file_name(path: str, percent_encoded: bool = False) -> str:
     return (name + "index.html" if name.endswith("/") else name).lstrip("/")
 
 
+def archive_paths(router: Router, snapshot: Snapshot) -> list[str]:
+    """Every archive page (RFC 5005 §4) of every scope's feed in every format, as PATH_INFO."""
+    return [
+        wsgi_path(router.urls.archive_path(scope.kind, scope.slug, number, fmt.file))
+        for scope in snapshot.all_scopes()
+        for number in range(1, router.archive(scope).count + 1)
+        for fmt in FORMATS.values()
+    ]
+
+
 def representations(router: Router) -> Iterator[tuple[str, Representation]]:
-    """(URL path, representation) for every route of the current snapshot and the embeds' default views."""
+    """(URL path, representation) for every route and archive page of the current snapshot, and the embeds."""
     state = router.state()
-    for path_info in sorted(state.routes):
+    snapshot = state.snapshot
+    # Archive pages are built on request, not routes: resolved as a request for them is, with their Cache-Control.
+    for path_info in sorted([*state.routes, *archive_paths(router, snapshot)]):
         found = router.resolve(path_info)
         if not isinstance(found, Representation):
             raise ExportError(f"{url_path(path_info)} cannot be built: {router.failures.get(path_info, found)}")
         yield url_path(path_info), found
-    snapshot = state.snapshot
     # The same normalized query and cache key the embed view uses, so the same bytes and Last-Modified.
     query = embed.parse_query({}, snapshot)
     for path, fmt in EMBEDS.items():

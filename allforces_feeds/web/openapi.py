@@ -1,8 +1,9 @@
 """/openapi.json: an OpenAPI 3.1 description of every URL of CONTRACT.md, as the service really answers it.
 
 Statuses are the ones that happen: 200, 304 and 412 from the preconditions of RFC 9110 §13.2.2, 301 for
-another spelling of a known slug, 404 for an unknown one, 400 for a bad embed parameter; a method not
-listed is 405 with Allow. The document is built once per application from its settings (servers: PUBLIC_URL).
+another spelling of a known slug, 404 for an unknown one or an archive page that does not exist, 400 for a bad
+embed parameter; a method not listed is 405 with Allow. Archive pages (RFC 5005 §4) are described per format
+and scope kind like the feeds. The document is built once per application from its settings (servers: PUBLIC_URL).
 """
 
 from __future__ import annotations
@@ -83,14 +84,33 @@ FEEDS_JSON = _json_object(("feeds",), {"feeds": {"type": "array", "items": _json
 HEALTH = _json_object(("status", "posts", "problems"), {"posts": {"type": "integer", "minimum": 0}})
 
 
+# An archive page's number: 1 is the oldest; canonical decimal only ("03" is a 404).
+ARCHIVE_NUMBER: Json = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+    "description": "Archive page, 1 the oldest, up to the newest the subscription feed links as prev-archive.",
+}
+# RFC 8246: a full archive page does not change; one whose post was edited or deleted is revalidated again.
+ARCHIVE_HEADERS: Json = {
+    "Cache-Control": _header(
+        "A full page: public, max-age=31536000, immutable; a partial or revised page: as a feed.",
+        r"^public, max-age=\d+",
+    )
+}
+
+
 def _ok(mimetype: str, schema: Json, headers: Json) -> Json:
     """A 200 with its body's media type and schema, and the caching headers."""
     return {"description": "OK", "headers": headers, "content": {mimetype: {"schema": schema}}}
 
 
-def _representation(mimetype: str, schema: Json, summary: str, cors: bool = False, scoped: bool = False) -> Json:
-    """GET and HEAD of a prepared representation: 200, 304, 412 (and 301, 404 for a scope path)."""
-    headers = {**HEADERS, **(CORS if cors else {})}
+def _representation(
+    mimetype: str, schema: Json, summary: str, cors: bool = False, scoped: bool = False, archive: bool = False
+) -> Json:
+    """GET and HEAD of a prepared representation: 200, 304, 412 (and 301, 404 for a scope or archive path)."""
+    headers = {**HEADERS, **(ARCHIVE_HEADERS if archive else {}), **(CORS if cors else {})}
     responses: Json = {
         "200": _ok(mimetype, schema, headers),
         "304": {"description": "Not Modified (RFC 9110 §15.4.5): the validators, no body.", "headers": headers},
@@ -105,6 +125,11 @@ def _representation(mimetype: str, schema: Json, summary: str, cors: bool = Fals
             "headers": {"Location": _header("The canonical URL, under PUBLIC_URL.", r"^https?://")},
         }
         responses["404"] = {"description": "No such tag, category or author.", "content": TEXT}
+    if archive:
+        parameters.insert(1 if scoped else 0, ARCHIVE_NUMBER)
+        missing = "No such tag, category or author, or no such archive page" if scoped else "No such archive page"
+        responses["404"] = {"description": f"{missing} (RFC 5005 §4: 1 to the newest).", "content": TEXT}
+    if scoped or archive:
         responses["414"] = TOO_LONG
     get = {"summary": summary, "parameters": parameters, "responses": responses}
     head = {**get, "summary": f"{summary} (headers only)"}
@@ -168,6 +193,14 @@ def describe(public_url: str) -> Json:
         for kind in SCOPE_KINDS.values():
             summary = f"One {kind.singular} as {fmt.label}"
             paths[f"/{kind.name}/{{slug}}/{fmt.file}"] = _representation(fmt.link_type, schema, summary, scoped=True)
+        # RFC 5005 §4 archive documents of every feed, in the same three formats.
+        summary = f"One archive page of the whole site's feed as {fmt.label}"
+        paths[f"/archive/{{number}}/{fmt.file}"] = _representation(fmt.link_type, schema, summary, archive=True)
+        for kind in SCOPE_KINDS.values():
+            summary = f"One archive page of a {kind.singular}'s feed as {fmt.label}"
+            paths[f"/{kind.name}/{{slug}}/archive/{{number}}/{fmt.file}"] = _representation(
+                fmt.link_type, schema, summary, scoped=True, archive=True
+            )
     for kind in SCOPE_KINDS.values():
         summary = f"One {kind.singular}'s latest posts and feeds, as a Japanese page"
         paths[f"/{kind.name}/{{slug}}/"] = _representation("text/html", STRING, summary, scoped=True)

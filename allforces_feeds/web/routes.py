@@ -232,7 +232,9 @@ class Router(Documents):
         if page is None:
             return plain_text("404 Not Found", f"no archive page {number}: this feed has {archive.count}")
 
-        found = self._build(key, lambda: self.archive_page(archive, page, fmt), fixed=page.full)
+        # The newest page gains a next-archive link when a newer one starts: it is fixed only from then on.
+        fixed = page.full and page.number < archive.count
+        found = self._build(key, lambda: self.archive_page(archive, page, fmt), fixed=fixed)
         with self._lock:
             state.archives[key] = found
             while len(state.archives) > ARCHIVES_KEPT:

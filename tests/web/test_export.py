@@ -21,8 +21,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from allforces_feeds import create_app
+from allforces_feeds.render import FORMATS
 from allforces_feeds.web.export import MANIFEST, Result, export, file_name, full_width, spellings
 from allforces_feeds.web.export_servers import netlify_files, nginx_configs, nginx_has_brotli
+from allforces_feeds.web.http import IMMUTABLE
 from bench.servers import free_port, stop
 
 from ..conftest import settings
@@ -48,9 +50,9 @@ EXTRA = ("access-control-allow-origin", "access-control-expose-headers", "cross-
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Flask, Path, Result]:
-    """The bundled content's app and its export, with the nginx snippets in conf/."""
+    """The bundled content's app (FEED_LIMIT 3: archive pages too) and its export, with the nginx snippets in conf/."""
     tmp = tmp_path_factory.mktemp("export")
-    app = create_app(settings(tmp / "cache"))
+    app = create_app(settings(tmp / "cache", FEED_LIMIT="3"))
     result = export(app.extensions["allforces"], tmp / "site")
     nginx_configs(result.manifest, tmp / "conf")
     return app, tmp, result
@@ -79,6 +81,7 @@ def nginx(exported: tuple[Flask, Path, Result]) -> Iterator[Server]:
 
 
 def test_every_path_is_served_by_nginx_as_by_the_service(exported: tuple[Flask, Path, Result], nginx: Server) -> None:
+    """nginx serving the export sends each path's bytes, codings and headers as the service does (archive pages too)."""
     app, tmp, result = exported
     client = app.test_client()
     brotli_served = nginx_has_brotli(NGINX)
@@ -87,6 +90,9 @@ def test_every_path_is_served_by_nginx_as_by_the_service(exported: tuple[Flask, 
         f["path"] for f in files
     }
     assert any(f["file"] == "tags/投資/index.html" for f in files)
+    # Archive pages too, a full one with its immutable Cache-Control, which nginx must send as well.
+    assert {"/archive/1/feed.xml", "/archive/1/atom.xml", "/archive/1/feed.json"} <= {f["path"] for f in files}
+    assert any(f["cache_control"] == IMMUTABLE and f["path"].startswith("/tags/") for f in files)
     for item in files:
         path = item["path"]
         service = client.get(path)
@@ -111,7 +117,39 @@ def test_every_path_is_served_by_nginx_as_by_the_service(exported: tuple[Flask, 
             assert send(nginx, path, {"Accept-Encoding": "br"}).body == service_br, path
 
 
+def test_every_archive_page_is_exported_as_served(
+    make_app: Callable[..., Flask], posts_dir: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Each archive page of each scope and format: a file of the served bytes, its Cache-Control in the manifest."""
+    for day in range(1, 10):
+        front = f"title: 第{day}\ndate: 2025-01-{day:02d} 09:00:00 +0900\ntags: [AI]"
+        site = posts_dir(f"2025-01-{day:02d}-p{day}.md", front)
+    # 9 posts, 5 a page, 2 in the feed: page 1 is full, the 4 newest are on a partial page 2.
+    app = make_app(site, FEED_LIMIT="2", ARCHIVE_SIZE="5")
+    result = export(app.extensions["allforces"], tmp_path / "out")
+    client = app.test_client()
+    archived = {f["path"]: f for f in result.manifest["files"] if "/archive/" in f["path"]}
+    expected = {
+        f"{scope}archive/{number}/{fmt.file}"
+        for scope in ("/", "/tags/ai/", "/authors/allforces%E7%B7%A8%E9%9B%86%E9%83%A8/")
+        for number in (1, 2)
+        for fmt in FORMATS.values()
+    }
+    assert set(archived) == expected
+    for path, item in archived.items():
+        served = client.get(path)
+        assert served.status_code == 200, path
+        out = tmp_path / "out" / item["file"]
+        assert out.read_bytes() == served.data, path
+        assert all(out.with_name(out.name + suffix).is_file() for suffix in (".gz", ".br")), path
+        assert item["cache_control"] == served.headers["Cache-Control"], path
+        assert item["last_modified"] == served.headers["Last-Modified"], path
+        # Page 1 is full: immutable; page 2 fills up in place: the feeds' Cache-Control.
+        assert (item["cache_control"] == IMMUTABLE) == ("/archive/1/" in path), path
+
+
 def test_other_spellings_get_the_services_301(exported: tuple[Flask, Path, Result], nginx: Server) -> None:
+    """Other slug spellings get the service's 301 from nginx; unknown slugs a 404."""
     app, _, result = exported
     client = app.test_client()
     moved = result.manifest["redirects"]
@@ -134,6 +172,7 @@ def test_other_spellings_get_the_services_301(exported: tuple[Flask, Path, Resul
 
 
 def test_spellings_a_reader_would_type() -> None:
+    """Raw label, upper case, full width and NFD are among the spellings tried."""
     found = spellings("S&P 500", "s-p-500")
     assert {"S&P 500", "Ｓ＆Ｐ\u3000５００", "s-p-500", "S-P-500"} <= set(found)
     assert full_width("AI") == "ＡＩ"
@@ -141,6 +180,7 @@ def test_spellings_a_reader_would_type() -> None:
 
 
 def test_percent_encoded_names(make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    """--percent-encoded names files by the encoded path; nginx configs refuse such an export."""
     result = export(make_app().extensions["allforces"], tmp_path / "out", percent_encoded=True)
     entry = next(f for f in result.manifest["files"] if f["path"].startswith("/tags/%E6%8A%95%E8%B3%87/"))
     assert entry["file"] == file_name(entry["path"], True) and "%E6" in entry["file"]
@@ -150,6 +190,7 @@ def test_percent_encoded_names(make_app: Callable[..., Flask], tmp_path: Path) -
 
 
 def test_netlify_files(exported: tuple[Flask, Path, Result], tmp_path: Path) -> None:
+    """_headers and _redirects for Netlify-style hosts, one rule a line."""
     _, _, result = exported
     headers, redirects = netlify_files(result.manifest, tmp_path)
     text = headers.read_text()
@@ -171,6 +212,7 @@ def snapshot_files(folder: Path) -> dict[str, tuple[int, int, bytes]]:
 def test_a_second_export_rewrites_only_what_changed(
     make_app: Callable[..., Flask], posts_dir: Callable[..., Path], tmp_path: Path
 ) -> None:
+    """Unchanged files keep inode and mtime; a rewritten one gets its Last-Modified as mtime."""
     posts_dir("2025-01-01-one.md", "title: 一\ndate: 2025-01-01 09:00:00 +0900\ntags: [投資]")
     posts_dir("2025-02-01-two.md", "title: 二\ndate: 2025-02-01 09:00:00 +0900\ntags: [AI, 半導体]")
     site = posts_dir("2025-03-01-three.md", "title: 三\ndate: 2025-03-01 09:00:00 +0900\ntags: [AI]\nauthor: 山田")
@@ -204,6 +246,7 @@ def app_last_modified(client: FlaskClient, path: str) -> str:
 def test_a_scope_that_goes_is_removed(
     make_app: Callable[..., Flask], posts_dir: Callable[..., Path], tmp_path: Path
 ) -> None:
+    """Files of a scope that is gone are removed, and nothing the export did not write."""
     posts_dir("2025-01-01-one.md", "title: 一\ndate: 2025-01-01 09:00:00 +0900\ntags: [投資]")
     site = posts_dir("2025-02-01-two.md", "title: 二\ndate: 2025-02-01 09:00:00 +0900\ntags: [gone]")
     out = tmp_path / "out"

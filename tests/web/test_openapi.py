@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 import schemathesis
+from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
+from allforces_feeds.models import SCOPE_KINDS
+from allforces_feeds.render import FORMATS
+from allforces_feeds.web.paths import wsgi_path
+
 from ..conftest import PUBLIC_URL, SITE_URL
 from ..live import Server, gunicorn
 
-# Bounded: ~50 examples an operation (about 40 operations, a few thousand loopback requests, ~30 s).
+# Bounded: ~50 examples an operation (about 60 operations, a few thousand loopback requests, ~45 s).
 MAX_EXAMPLES = 50
+# Small enough that the bundled content's site and biggest tags have archive pages for schemathesis to find.
+LIVE_FEED_LIMIT = "3"
 
 
 def test_openapi_describes_every_routed_path(client: FlaskClient) -> None:
+    """Every URL /feeds.json lists, and the fixed ones, answer 200 and match a documented path."""
     document = client.get("/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
     assert document["servers"] == [{"url": PUBLIC_URL}]
@@ -38,10 +46,40 @@ def test_openapi_describes_every_routed_path(client: FlaskClient) -> None:
     assert {"ETag", "Last-Modified", "Cache-Control", "Vary"} <= set(feed["200"]["headers"])
 
 
+def test_openapi_describes_every_archive_path(make_app: Callable[..., Flask]) -> None:
+    """Every archive page of every scope and format matches a documented path, with its own statuses."""
+    app = make_app(FEED_LIMIT=LIVE_FEED_LIMIT)
+    client = app.test_client()
+    document = client.get("/openapi.json").get_json()
+    for fmt in FORMATS.values():
+        assert f"/archive/{{number}}/{fmt.file}" in document["paths"]
+        for kind in SCOPE_KINDS:
+            operation = document["paths"][f"/{kind}/{{slug}}/archive/{{number}}/{fmt.file}"]["get"]
+            assert [p["name"] for p in operation["parameters"][:2]] == ["slug", "number"]
+            assert sorted(operation["responses"]) == ["200", "301", "304", "404", "412", "414"]
+    site = document["paths"]["/archive/{number}/feed.xml"]["get"]
+    assert sorted(site["responses"]) == ["200", "304", "404", "412", "414"]
+    assert site["parameters"][0]["schema"] == {"type": "integer", "minimum": 1}
+    templates = [re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$") for path in document["paths"]]
+    router = app.extensions["allforces"]
+    served = [
+        wsgi_path(router.urls.archive_path(scope.kind, scope.slug, number, fmt.file))
+        for scope in router.current().all_scopes()
+        for number in range(1, router.archive(scope).count + 1)
+        for fmt in FORMATS.values()
+    ]
+    assert len(served) > 20  # the site and several tags have archive pages at this FEED_LIMIT
+    for path in served:
+        url = quote(path.encode("latin-1").decode("utf-8"))
+        assert client.get(url).status_code == 200, url
+        assert any(template.match(url) for template in templates), url
+
+
 @pytest.fixture(scope="module")
 def live() -> Iterator[Server]:
-    """gunicorn (this repo's config) over the bundled content."""
+    """gunicorn (this repo's config) over the bundled content, with a FEED_LIMIT that makes archive pages."""
     env = {"ALLFORCES_SITE_URL": SITE_URL, "ALLFORCES_PUBLIC_URL": PUBLIC_URL, "ALLFORCES_CACHE_DIR": ""}
+    env["ALLFORCES_FEED_LIMIT"] = LIVE_FEED_LIMIT
     with gunicorn(env) as server:
         yield server
 
@@ -85,6 +123,7 @@ def operations() -> list[Any]:
 # Not schemathesis' pytest plugin (its parametrize fails under pytest 9): its strategies, driven by Hypothesis.
 @pytest.mark.parametrize(("method", "path", "mode"), operations())
 def test_live_server_answers_as_its_openapi_says(api_schema: Any, method: str, path: str, mode: Any) -> None:
+    """Every operation, fed schemathesis' requests, answers as documented."""
     operation = api_schema[path][method]
 
     @settings(
@@ -96,6 +135,7 @@ def test_live_server_answers_as_its_openapi_says(api_schema: Any, method: str, p
     )
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: Any) -> None:
+        """One generated request, sent and validated."""
         # Every default check: no 5xx, status codes, content types, headers and bodies as documented,
         # invalid input refused with a 4xx, methods not listed answered 405.
         case.call_and_validate()
