@@ -7,8 +7,7 @@ snapshot by the router: the same query spelled differently gets the same bytes, 
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from flask import Blueprint, Flask, Response, request
 
@@ -28,6 +27,7 @@ from ..render.embed import (
 from ..render.html import HTML_MIMETYPE
 from ..slugs import slugify
 from .http import CORP_HEADER, CORS_HEADERS, Representation, plain_text
+from .offload import off_the_loop
 from .routes import Router
 from .views import response, router, serve
 
@@ -124,21 +124,6 @@ def latest(fmt: str) -> Response:
         return response(plain_text(error.status, error.reason, *cors))
     key = ("embed", fmt, query)
     return serve(found.prepared(key, lambda snapshot: off_the_loop(lambda: build(found, snapshot, query, fmt))))
-
-
-def off_the_loop(work: Callable[[], Representation]) -> Representation:
-    """Run a query's first build in a native thread under gevent, so the event loop keeps serving meanwhile.
-
-    A miss may render post bodies (milliseconds of CPU each): on the loop it would hold every other request
-    of the worker, /feed.xml included, behind a flood of distinct queries. In a thread it shares the GIL
-    instead, which Python hands over every few milliseconds (sys.getswitchinterval).
-    """
-    if "gevent.monkey" in sys.modules and sys.modules["gevent.monkey"].is_module_patched("threading"):
-        import gevent
-
-        result: Representation = gevent.get_hub().threadpool.apply(work)
-        return result
-    return work()
 
 
 def init_app(app: Flask) -> None:

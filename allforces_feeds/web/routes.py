@@ -33,6 +33,7 @@ from ..render.document import FeedFormat
 from ..slugs import slugify
 from .documents import Builder, Documents
 from .http import IMMUTABLE, Answer, Clock, Representation, moved, plain_text
+from .offload import Pending, off_the_loop, start
 from .paths import ScopedPath, parse_scoped, wsgi_path
 from .served import ServedSince
 
@@ -42,6 +43,10 @@ PREPARED_LIMIT = 4096
 # A representation that failed to build is not built again for this snapshot; a client is told to come back
 # (RFC 9110 §10.2.3) after about the time a reload of fixed content takes.
 RETRY_AFTER = 60
+# How long a request waits for a document's first build (seconds) before it is answered by the last good one
+# or a 503 with a short Retry-After; the build goes on in its thread (web/offload.py) and is served when done.
+BUILD_WAIT = 5.0
+BUILDING_RETRY_AFTER = 5
 # Failures named on /healthz, at most.
 FAILURES_SHOWN = 20
 # Archive pages (RFC 5005) kept per snapshot, least recently used out first: each holds a page of whole posts,
@@ -71,6 +76,8 @@ class Prepared:
     paths: dict[str, Representation | Answer] = field(default_factory=dict)
     queries: OrderedDict[object, Representation] = field(default_factory=OrderedDict)
     archives: OrderedDict[str, Representation | Answer] = field(default_factory=OrderedDict)
+    # First builds running in a native thread (under gevent), by path: later requests wait for the same one.
+    building: dict[str, Pending[Representation | Answer]] = field(default_factory=dict)
 
 
 class Router(Documents):
@@ -170,15 +177,37 @@ class Router(Documents):
         if build is not None:
             with self._lock:
                 found = state.paths.get(path_info)
-            if found is None:
-                found = self._build(path_info, lambda: build(state.snapshot))
-                with self._lock:
-                    found = state.paths.setdefault(path_info, found)
-            return found
+            return found if found is not None else self._first_build(state, path_info, build)
         if path_info == "/favicon.ico":
             return self._favicon()
         scoped = parse_scoped(path_info)
         return None if scoped is None else self._scoped_path(state, scoped, path_info)
+
+    def _first_build(self, state: Prepared, key: str, build: Builder) -> Representation | Answer:
+        """Build a fixed path once, off the event loop under gevent; a request waits BUILD_WAIT s for it at most."""
+
+        def work() -> Representation | Answer:
+            """Build, keep, and let the next requests find it."""
+            found = self._build(key, lambda: build(state.snapshot))
+            with self._lock:
+                state.building.pop(key, None)
+                return state.paths.setdefault(key, found)
+
+        pending = state.building.get(key)
+        if pending is None:
+            pending = start(work)
+            if pending is None:  # no event loop to keep free: build here
+                return work()
+            state.building.setdefault(key, pending)
+        found = pending.wait(BUILD_WAIT)
+        if found is not None:
+            return found
+        log.warning("%s: its first build takes longer than %.0f s; answered without waiting for it", key, BUILD_WAIT)
+        return self._last_good.get(key) or plain_text(
+            "503 Service Unavailable",
+            "503 Service Unavailable: this document is being built; ask again in a few seconds",
+            ("Retry-After", str(BUILDING_RETRY_AFTER)),
+        )
 
     def _favicon(self) -> Answer:
         """Without a favicon.ico in CONTENT_DIR: a 301 to SITE_ICON, or a 404 (never a redirect to itself)."""
@@ -234,7 +263,7 @@ class Router(Documents):
 
         # The newest page gains a next-archive link when a newer one starts: it is fixed only from then on.
         fixed = page.full and page.number < archive.count
-        found = self._build(key, lambda: self.archive_page(archive, page, fmt), fixed=fixed)
+        found = off_the_loop(lambda: self._build(key, lambda: self.archive_page(archive, page, fmt), fixed=fixed))
         with self._lock:
             state.archives[key] = found
             while len(state.archives) > ARCHIVES_KEPT:
