@@ -22,6 +22,7 @@ from allforces_feeds.web.http import IMMUTABLE, cache_control
 from allforces_feeds.web.reload import EXTENSION, Reloader
 from allforces_feeds.web.routes import Router
 
+from ..clock import Clock
 from ..conftest import CONTENT, PUBLIC_URL, SITE_URL, settings
 from ..feedcheck import json_feed_errors, parse_xml_feed
 from ..live import Server, gunicorn
@@ -59,19 +60,9 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Flask]:
     tmp = tmp_path_factory.mktemp("archives")
     site = copy_site(tmp)
     return {
-        name: create_app(settings(tmp / f"cache-{name}", site, FEED_LIMIT=limit, ARCHIVE_SIZE=size), Clock())
+        name: create_app(settings(tmp / f"cache-{name}", site, FEED_LIMIT=limit, ARCHIVE_SIZE=size), Clock(NOW))
         for name, (limit, size) in SHAPES.items()
     }
-
-
-class Clock:
-    """A clock the test moves: edits are seen later."""
-
-    now = NOW
-
-    def __call__(self) -> float:
-        """Now, as the test set it."""
-        return self.now
 
 
 def local(url: str) -> str:
@@ -240,7 +231,7 @@ def test_pages_list_the_archive_pages(apps: dict[str, Flask], shape: str) -> Non
 @pytest.fixture
 def edited(tmp_path: Path) -> tuple[Flask, Path, Clock]:
     """An app with a CACHE_DIR over its own copy of the content (FEED_LIMIT 3, 7 pages), the folder, its clock."""
-    clock = Clock()
+    clock = Clock(NOW)
     site = copy_site(tmp_path)
     return create_app(settings(tmp_path / "cache", site, FEED_LIMIT="3", ARCHIVE_SIZE="3"), clock), site, clock
 

@@ -16,17 +16,9 @@ from flask import Flask
 from allforces_feeds.web import documents, routes
 from allforces_feeds.web.reload import EXTENSION, Reloader
 
-NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+from ..clock import NEW_YEAR, Clock
 
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
+NOW = NEW_YEAR
 
 
 @pytest.fixture

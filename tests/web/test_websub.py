@@ -19,20 +19,12 @@ from allforces_feeds.web.hubs import Board, Hubs
 from allforces_feeds.web.reload import EXTENSION, Reloader
 from allforces_feeds.web.websub import Publisher
 
+from ..clock import NEW_YEAR, Clock
+
 HUBS = "https://hub.example/, https://pubsubhubbub.example/publish"
 # What the app's hubs were sent, (hub, URL): tests never reach outside loopback.
 Sent = list[tuple[str, str]]
-NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
+NOW = NEW_YEAR
 
 
 @pytest.fixture
