@@ -7,8 +7,11 @@ A hub that fails is retried with exponential backoff in its own thread, so one s
 and no request of a reader ever waits for a hub. Written here because no maintained Python library publishes
 to WebSub hubs (PyPI's pubsubhubbub-publisher is from 2009, Python 2).
 
-The status lives in an anonymous shared memory map made before gunicorn forks its workers, so /healthz in every
-worker shows what the master's threads did since.
+Under gunicorn the hubs are told from one child process of the master, forked before any worker: the master
+forks workers (and its second loader) at every reload, and a fork while a thread of its own is in the middle of
+an HTTP request copies that thread's locks held (the import lock of `encodings.idna` was seen hanging a new
+worker). The master writes each batch to the child through a pipe. The status lives in an anonymous shared
+memory map made before those forks, so /healthz in every worker shows what the child's threads did.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import json
 import logging
 import mmap
+import os
+import signal
 import struct
 import threading
 import time
@@ -25,7 +30,7 @@ import urllib.request
 import zlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 log = logging.getLogger(__name__)
 TIMEOUT = 10
@@ -158,6 +163,22 @@ class HubClient:
         return True
 
 
+def answers_with(base: str) -> Callable[[str], bool]:
+    """Whether the server at `base` answers /healthz with content of a fingerprint (gunicorn, after a reload)."""
+
+    def check(fingerprint: str) -> bool:
+        """One look at /healthz."""
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as answer:
+                return bool(json.loads(answer.read()).get("fingerprint") == fingerprint)
+        except urllib.error.HTTPError as error:  # 503 while degraded still names what is served
+            return bool(json.loads(error.read() or b"{}").get("fingerprint") == fingerprint)
+        except (OSError, ValueError):
+            return False
+
+    return check
+
+
 class Hubs:
     """Every configured hub, each with its own client thread, and their status on a shared board."""
 
@@ -165,16 +186,56 @@ class Hubs:
         """One client per hub; nothing is sent until announce()."""
         self.board = Board()
         self.clients = [HubClient(hub, self._publish_status, send) for hub in hubs]
+        # Whether the service answers with content of a fingerprint yet (gunicorn: once the new workers run).
+        self.serving: Callable[[str], bool] = lambda fingerprint: True
+        self._pipe: IO[str] | None = None
         self._publish_status()
 
-    def announce(self, urls: list[str], ready: Callable[[], bool] = lambda: True) -> None:
-        """Tell every hub of these URLs, once the service answers with the new content (`ready`)."""
+    def announce(self, urls: list[str], fingerprint: str) -> None:
+        """Tell every hub of these URLs once the service answers with content of this fingerprint."""
         if not urls:
             return
+        if self._pipe is not None:
+            self._pipe.write(json.dumps({"urls": urls, "fingerprint": fingerprint}) + "\n")
+            return
         for client in self.clients:
-            client.ready = ready
+            client.ready = lambda: self.serving(fingerprint)
             client.add(urls)
         self._publish_status()
+
+    def start_process(self, base: str | None, listeners: Iterable[Any]) -> None:
+        """From now on tell the hubs from a child process (gunicorn's master, before it forks any worker)."""
+        reader, writer = os.pipe()
+        if os.fork() == 0:
+            try:
+                os.close(writer)
+                self._serve_child(reader, base, listeners)
+            finally:
+                os._exit(0)
+        os.close(reader)
+        self._pipe = os.fdopen(writer, "w", buffering=1, encoding="utf-8")
+
+    def stop_process(self) -> None:
+        """Close the pipe: the child exits (gunicorn's master closes it by exiting)."""
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
+
+    def _serve_child(self, reader: int, base: str | None, listeners: Iterable[Any]) -> None:
+        """In the child: announce each batch the master writes; end when the master closes the pipe (exits)."""
+        for listener in listeners:
+            listener.close()  # the port stays the master's: a restart can bind it while pings are retried
+        # gunicorn's handlers belong to the master; Ctrl-C on `make run` ends this process with it.
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGCHLD):
+            signal.signal(number, signal.SIG_DFL)
+        for number in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGTTIN, signal.SIGTTOU):
+            signal.signal(number, signal.SIG_DFL)
+        if base is not None:
+            self.serving = answers_with(base)
+        with os.fdopen(reader, encoding="utf-8") as batches:
+            for line in batches:
+                batch = json.loads(line)
+                self.announce(batch["urls"], batch["fingerprint"])
 
     def _publish_status(self) -> None:
         """Put every hub's status on the board."""

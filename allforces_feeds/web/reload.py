@@ -30,7 +30,7 @@ from ..load.loader import ContentUnreadable, Loaded, Loader
 from ..sealed import write_atomic
 from .hubs import Hubs
 from .routes import Router
-from .websub import Publisher, answers_with
+from .websub import Publisher
 
 log = logging.getLogger(__name__)
 # watchfiles groups the events of a burst (a `git pull` of 300 files, an rsync) into one: it waits until no
@@ -245,10 +245,9 @@ def when_ready(server: Any) -> None:
         _remember_gevent_plugins()
     reloader = _reloader(server)
     if reloader is not None and reloader.publisher is not None:
-        # Hubs fetch a topic as soon as they are told: tell them once the new workers answer (after the fork).
-        base = _loopback_url(server)
-        if base is not None:
-            reloader.publisher.serving = answers_with(base)
+        # Hubs are told from a child forked now, before any worker; a hub fetches a topic as soon as it is told,
+        # so each batch waits until the new workers answer (/healthz on loopback) with the new content.
+        reloader.publisher.hubs.start_process(_loopback_url(server), getattr(server, "LISTENERS", []))
     if reloader is not None and os.environ.get("ALLFORCES_WATCH", "on") != "off":
         master = os.getpid()
         # The reload itself runs in the master's main thread (on_reload), never beside a fork.

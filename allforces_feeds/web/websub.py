@@ -10,12 +10,8 @@ edit that changes no byte of a feed (a comment in front matter) announces nothin
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 
 from ..models import Scope
 from ..render import FORMATS
@@ -37,8 +33,6 @@ class Publisher:
         """What is served now is what subscribers have: remember it, announce nothing."""
         self.router = router
         self.hubs = hubs
-        # Whether the service answers with content of this fingerprint (gunicorn: once the new workers run).
-        self.serving: Callable[[str], bool] = lambda fingerprint: True
         self._etags: dict[str, str] = {}
         self._signatures: dict[str, Signature] = {}
         self._signatures = self._look()[0]
@@ -85,23 +79,6 @@ class Publisher:
         """Announce every changed feed URL to every hub (in the background); the URLs announced."""
         changed = self.changed()
         if changed:
-            fingerprint = self.router.fingerprint
             log.info("websub: %d feed(s) changed; telling %d hub(s)", len(changed), len(self.hubs.clients))
-            self.hubs.announce(changed, lambda: self.serving(fingerprint))
+            self.hubs.announce(changed, self.router.fingerprint)
         return changed
-
-
-def answers_with(base: str) -> Callable[[str], bool]:
-    """Whether the server at `base` answers /healthz with content of a fingerprint (gunicorn, after a reload)."""
-
-    def check(fingerprint: str) -> bool:
-        """One look at /healthz."""
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as answer:
-                return bool(json.loads(answer.read()).get("fingerprint") == fingerprint)
-        except urllib.error.HTTPError as error:  # 503 while degraded still names what is served
-            return bool(json.loads(error.read() or b"{}").get("fingerprint") == fingerprint)
-        except (OSError, ValueError):
-            return False
-
-    return check

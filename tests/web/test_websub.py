@@ -165,7 +165,7 @@ def test_a_failing_hub_is_retried_with_backoff_and_shown(monkeypatch: pytest.Mon
         return answers[hub].pop(0)
 
     hubs = Hubs(list(answers), send)
-    hubs.announce(["https://feeds.example/feed.xml"])
+    hubs.announce(["https://feeds.example/feed.xml"], "fingerprint")
     deadline = time.monotonic() + 5
     while any(answers.values()) or any(s["pending"] for s in hubs.status()):
         assert time.monotonic() < deadline
@@ -244,3 +244,20 @@ def test_feeds_ping_tells_every_hub_by_hand(make_app: Callable[..., Flask], site
         assert result.exit_code == 1 and "HTTP 500" in result.output
     result = make_app(site).test_cli_runner().invoke(args=["feeds", "ping"])
     assert result.exit_code == 2 and "ALLFORCES_WEBSUB_HUB" in result.output
+
+
+def test_under_gunicorn_the_hubs_are_told_from_a_child_process() -> None:
+    """start_process(): the parent only writes to a pipe; a forked child sends, and its status reaches the parent."""
+    with endpoint([]) as (hub, bodies):
+        hubs = Hubs([hub])
+        hubs.start_process(None, [])
+        try:
+            hubs.announce(["https://feeds.example/feed.xml", "https://feeds.example/atom.xml"], "fingerprint")
+            deadline = time.monotonic() + 10
+            while not hubs.status() or hubs.status()[0]["sent"] < 2:
+                assert time.monotonic() < deadline, hubs.status()
+                time.sleep(0.02)
+        finally:
+            hubs.stop_process()
+    assert len(bodies) == 2 and all(b"hub.mode=publish" in body for body in bodies)
+    assert hubs.clients[0].status["sent"] == 0  # this process sent nothing itself
