@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("serving", "startup", "slow_clients", "reload", "embed_flood", "mixed", "export")
+BENCHMARKS = ("serving", "startup", "slow_clients", "reload", "embed_flood", "mixed", "export", "poller_bytes")
 
 
 def main(names: list[str]) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import time
 import urllib.request
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -16,14 +19,28 @@ def free_port() -> int:
         return port
 
 
+def _children(pid: int) -> list[int]:
+    """The pids of a process's children (Linux /proc), [] when it is gone."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate a server process; kill it if it has not exited within 10 s."""
+    """Terminate a server, kill it after 15 s (gunicorn's graceful_timeout is 10 s); no child of it outlives it."""
+    children = _children(process.pid)
     process.terminate()
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    for child in children:
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def wait_until_answers(process: subprocess.Popen[bytes], url: str, seconds: float) -> None:
