@@ -1,8 +1,9 @@
 """The only router: every path the service answers -> a representation prepared once per snapshot.
 
-Feeds, scope pages, discovery and the widget script are fixed paths of the current snapshot; a
-non-canonical spelling of a known scope is a 301 to its canonical path, an unknown scope a 404.
-Embed queries are prepared here too, under a key the embed view builds from the normalized query.
+Feeds, scope pages, discovery and the widget script are fixed paths of the current snapshot; archive
+pages (RFC 5005) are read from the path and kept in a bounded LRU; a non-canonical spelling of a known
+scope is a 301 to its canonical path, an unknown scope a 404. Embed queries are prepared here too, under
+a key the embed view builds from the normalized query. A first build runs off the event loop (offload.py).
 
 Everything a response is made from hangs off one reference, swapped in one step on a reload (issue 11):
 the loaded content (catalog, problems, fingerprint) and, per snapshot of visible posts, its routes and the
