@@ -34,16 +34,27 @@ class Snapshot:
         """Group posts (already newest first) into scopes, slugs in code point order."""
         scopes: dict[str, dict[str, Scope]] = {}
         for kind in SCOPE_KINDS:
-            members: dict[str, list[Post]] = defaultdict(list)
-            spellings: dict[str, Counter[str]] = defaultdict(Counter)
+            # By spelling first: a few hundred labels on thousands of posts, each slugged once.
+            by_label: dict[str, list[Post]] = {}
             for post in posts:
                 for label in post.labels(kind):
-                    slug = slugify(label)
-                    members[slug].append(post)
-                    spellings[slug][label] += 1
-            scopes[kind] = {
-                slug: Scope(kind, slug, _label_for(spellings[slug]), tuple(members[slug])) for slug in sorted(members)
-            }
+                    found = by_label.get(label)
+                    if found is None:
+                        by_label[label] = [post]
+                    else:
+                        found.append(post)
+            spellings: dict[str, list[str]] = defaultdict(list)
+            for label in by_label:
+                spellings[slugify(label)].append(label)
+            scopes[kind] = {}
+            for slug in sorted(spellings):
+                labels = spellings[slug]
+                if len(labels) == 1:
+                    label, members = labels[0], tuple(by_label[labels[0]])
+                else:  # spellings that share a slug (reported as a collision): their posts in post order
+                    label = _label_for(Counter({label: len(by_label[label]) for label in labels}))
+                    members = tuple(post for post in posts for each in post.labels(kind) if slugify(each) == slug)
+                scopes[kind][slug] = Scope(kind, slug, label, members)
         return cls(site=Scope(SITE, "", site_title, posts), scopes=scopes)
 
     def scope(self, kind: str, slug: str) -> Scope | None:
@@ -83,7 +94,8 @@ class Catalog:
             until = self._instants[count] if count < len(self._instants) else float("inf")
             cached = self._cached
             if cached is None or cached[2] != count:
-                visible = tuple(p for p in self.posts if p.published.timestamp() <= now)
+                # Newest first: the posts published by `now` are the last `count` (the instants are theirs).
+                visible = self.posts[len(self.posts) - count :]
                 cached = (since, until, count, Snapshot.build(visible, self.site_title))
             self._cached = (since, until, count, cached[3])
             return cached[3]

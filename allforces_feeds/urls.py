@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import quote, urljoin
 
 from .config import Config
@@ -32,12 +33,68 @@ def permalink_path(pattern: str, local: datetime, categories: list[str], slug: s
     `:title` is the slug as written (pretty mode, cased), `:slug` the slug lower-cased, categories
     lower-cased and de-duplicated; each value is escaped as URL.escape_path, then "//" squeezed.
     """
+    parts: list[str] = []
+    # Only the placeholders the pattern names are worked out: this runs once per post at every cold load.
+    for text, name in _template(pattern):
+        parts.append(text)
+        if name == "year":  # the placeholders of the usual styles, here; numbers need no escaping
+            parts.append(f"{local.year:04d}")
+        elif name == "month":
+            parts.append(f"{local.month:02d}")
+        elif name == "day":
+            parts.append(f"{local.day:02d}")
+        elif name == "output_ext":
+            parts.append(".html")
+        elif name:
+            parts.append(_value(name, local, categories, slug, source))
+    path = "/" + "".join(parts)
+    # URL#sanitize_url: no "//", no "/./" or "/../" segments, a leading slash.
+    if "//" in path:
+        path = _SLASHES.sub("/", path)
+    return _DOT_SEGMENT.sub("/", path) if "/." in path else path
+
+
+_SLASHES = re.compile(r"/{2,}")
+_DOT_SEGMENT = re.compile(r"/\.{1,2}/")
+
+
+@lru_cache(maxsize=64)
+def _template(pattern: str) -> tuple[tuple[str, str], ...]:
+    """A permalink style or pattern cut into (literal text, the placeholder after it or "")."""
     pattern = PERMALINK_STYLES.get(pattern, pattern)
+    cut: list[tuple[str, str]] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(pattern):
+        cut.append((pattern[position : match.start()], match.group(1)))
+        position = match.end()
+    cut.append((pattern[position:], ""))
+    return tuple(cut)
+
+
+# Categories as they stand in a URL, by the post's category list: a blog has few distinct lists. Bounded as
+# the label memo is (load/fields.py): a process that reloads again and again starts over past this size.
+_CATEGORY_PATHS: dict[tuple[str, ...], str] = {}
+_CATEGORY_PATHS_MAX = 10_000
+
+
+def _value(name: str, local: datetime, categories: list[str], slug: str, source: str) -> str:
+    """One placeholder's value, escaped as URL.escape_path."""
+    if name == "categories":
+        key = tuple(categories)
+        found = _CATEGORY_PATHS.get(key)
+        if found is None:
+            if len(_CATEGORY_PATHS) >= _CATEGORY_PATHS_MAX:
+                _CATEGORY_PATHS.clear()
+            joined = "/".join(dict.fromkeys(c.lower() for c in categories))
+            found = _CATEGORY_PATHS[key] = quote(joined, safe=_PATH_SAFE)
+        return found
+    if name == "title":
+        return quote(jekyll_slugify(slug, "pretty", cased=True), safe=_PATH_SAFE)
     values: dict[str, Callable[[], str]] = {
-        "categories": lambda: "/".join(dict.fromkeys(c.lower() for c in categories)),
         "year": lambda: f"{local.year:04d}",
         "month": lambda: f"{local.month:02d}",
         "day": lambda: f"{local.day:02d}",
+        "output_ext": lambda: ".html",
         "i_month": lambda: str(local.month),
         "i_day": lambda: str(local.day),
         "short_year": lambda: f"{local.year % 100:02d}",
@@ -45,17 +102,11 @@ def permalink_path(pattern: str, local: datetime, categories: list[str], slug: s
         "hour": lambda: f"{local.hour:02d}",
         "minute": lambda: f"{local.minute:02d}",
         "second": lambda: f"{local.second:02d}",
-        "title": lambda: jekyll_slugify(slug, "pretty", cased=True),
         "slug": lambda: jekyll_slugify(slug),
-        "output_ext": lambda: ".html",
         # Document#cleaned_relative_path: the file's path without its extension and its first "_posts".
         "path": lambda: source.rsplit(".", 1)[0].replace("_posts", "", 1),
     }
-    # Only the placeholders the pattern names are worked out: this runs once per post at every cold load.
-    path = _PLACEHOLDER.sub(lambda m: quote(values[m.group(1)](), safe=_PATH_SAFE), pattern)
-    # URL#sanitize_url: no "//", no "/./" or "/../" segments, a leading slash.
-    path = re.sub(r"/\.{1,2}/", "/", re.sub(r"/{2,}", "/", "/" + path))
-    return path
+    return quote(values[name](), safe=_PATH_SAFE)
 
 
 def jekyll_feed_id(path: str, slug: str) -> str:
@@ -67,7 +118,10 @@ def jekyll_feed_id(path: str, slug: str) -> str:
 
 def tag_uri(authority: str, published: datetime, file_slug: str) -> str:
     """A tag: URI (RFC 4151) from the authority, the post's own date and its file slug."""
-    return f"tag:{authority},{published:%Y-%m-%d}:{quote(file_slug, safe='')}"
+    if published.year < 1000:  # strftime's %Y does not pad every year to four digits
+        return f"tag:{authority},{published:%Y-%m-%d}:{quote(file_slug, safe='')}"
+    day = f"{published.year}-{published.month:02d}-{published.day:02d}"
+    return f"tag:{authority},{day}:{quote(file_slug, safe='')}"
 
 
 @dataclass(frozen=True)

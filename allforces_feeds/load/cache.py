@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import fields
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,7 +33,7 @@ STALE_AFTER = 86400
 # The modules whose code shapes a loaded post (relative to the package): their bytes name the load cache.
 _PACKAGE = Path(__file__).resolve().parent.parent
 _LOADER_MODULES = (
-    "load/parse.py", "load/fields.py", "load/jekyll.py", "typography.py",
+    "load/parse.py", "load/fields.py", "load/jekyll.py", "load/limits.py", "load/simple_yaml.py", "typography.py",
     "dates.py", "errors.py", "models.py", "slugs.py", "text.py", "urls.py",
 )  # fmt: skip
 
@@ -104,13 +105,15 @@ def _moment(value: datetime | None) -> list[Any] | None:
     if value is None:
         return None
     zone = value.tzinfo
-    if isinstance(zone, ZoneInfo) and zone.key and not value.fold:
-        return [value.replace(tzinfo=None).isoformat(), zone.key]
-    if isinstance(zone, timezone) and not value.fold:
-        return [value.replace(tzinfo=None).isoformat(), zone.utcoffset(None) // timedelta(microseconds=1)]
+    if not value.fold:
+        if isinstance(zone, timezone):
+            return [value.replace(tzinfo=None).isoformat(), zone.utcoffset(None) // _MICROSECOND]
+        if isinstance(zone, ZoneInfo) and zone.key:
+            return [value.replace(tzinfo=None).isoformat(), zone.key]
     raise ValueError(f"cannot keep {value!r}")
 
 
+_MICROSECOND = timedelta(microseconds=1)
 _ZONES: dict[str | int, Any] = {}
 
 
@@ -128,6 +131,7 @@ def _unmoment(data: list[Any] | None) -> datetime | None:
 # A record holds a Post's fields in the dataclass's order, but for those the loader knows otherwise:
 # the file's source and digest are the record's key, and a parsed post's updated date is its published one.
 _RECORDED = tuple(f.name for f in fields(Post) if f.name not in ("source", "digest", "updated"))
+_recorded = attrgetter(*_RECORDED)
 
 
 def encode_parsed(parsed: Parsed) -> Any:
@@ -138,7 +142,7 @@ def encode_parsed(parsed: Parsed) -> Any:
         if post is not None:
             # finish() sets the updated date at load time; a parsed post's is its published date.
             assert post.updated is post.published
-            values = [_encode_value(getattr(post, name)) for name in _RECORDED]
+            values = [_encode_value(value) for value in _recorded(post)]
         modified = None if parsed.modified is None else [_moment(parsed.modified), parsed.modified_at]
         return [values, [[p.source, p.field, p.reason] for p in parsed.problems], modified]
     except ValueError:

@@ -37,8 +37,7 @@ def _walk(
     in_posts = "_posts" in parts
     for entry in entries:
         name = entry.name
-        relative = "/".join((*parts, name))
-        if name.startswith(".") or name in SKIPPED_FOLDERS or relative in exclude:
+        if name.startswith(".") or name in SKIPPED_FOLDERS or (exclude and "/".join((*parts, name)) in exclude):
             continue
         if entry.is_dir(follow_symlinks=False):
             found += _walk(entry.path, (*parts, name), suffixes, exclude, posts_only)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 from datetime import datetime, tzinfo
@@ -23,6 +24,8 @@ CHARS_PER_MINUTE = 500
 # memo lives as long as the process, which reloads content again and again: past this size it starts over.
 _LABEL_SLUGS: dict[str, tuple[str, str]] = {}
 LABEL_MEMO_MAX = 100_000
+# Authors, likewise: a handful of names written on every post.
+_AUTHORS: dict[str, str] = {}
 
 
 def decode(raw: bytes, source: str) -> str:
@@ -30,7 +33,8 @@ def decode(raw: bytes, source: str) -> str:
     if b"\x00" in raw:
         raise ContentError(source, "file", "binary file (holds NUL bytes), not a Markdown post")
     try:
-        return raw.decode("utf-8-sig")
+        # As the utf-8-sig codec reads it (a BOM dropped, offsets after it), without its Python-level wrapper.
+        return raw[3:].decode() if raw.startswith(codecs.BOM_UTF8) else raw.decode()
     except UnicodeDecodeError as error:
         raise ContentError(source, "file", f"not UTF-8 (byte {error.start}: {error.reason})") from None
 
@@ -91,9 +95,17 @@ def author(value: object, default: str, source: str) -> str:
         value = value.get("name")
     if isinstance(value, list) and value:
         value = value[0]
-    if not isinstance(value, str | int) or not plain(str(value)):
+    if not isinstance(value, str | int):
         raise ContentError(source, "author", f"expected a name, got {value!r}")
-    return plain(str(value))
+    text = str(value)
+    name = _AUTHORS.get(text)
+    if name is None:
+        if len(_AUTHORS) >= LABEL_MEMO_MAX:
+            _AUTHORS.clear()
+        name = _AUTHORS[text] = plain(text)
+    if not name:
+        raise ContentError(source, "author", f"expected a name, got {value!r}")
+    return name
 
 
 def reading_time(value: object, body: str) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -45,8 +46,16 @@ def _applies(path: str, source: str) -> bool:
 
 def folder_categories(source: str) -> list[str]:
     """The folders above `_posts` (`ja/news/_posts/x.md` -> ja, news): Document#categories_from_path."""
-    parts = PurePosixPath(source).parts
-    return list(parts[: parts.index("_posts")]) if "_posts" in parts else []
+    folder, _, name = source.rpartition("/")
+    # The posts of a folder share its categories: worked out once a folder (a file named _posts is no folder).
+    return list(_before_posts(source if name == "_posts" else folder))
+
+
+@lru_cache(maxsize=1024)
+def _before_posts(path: str) -> tuple[str, ...]:
+    """The parts of a path before its first `_posts` part, if it has one."""
+    parts = PurePosixPath(path).parts
+    return parts[: parts.index("_posts")] if "_posts" in parts else ()
 
 
 def _listed(value: object) -> list[str]:

@@ -10,6 +10,7 @@ import errno
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from frontmatter.default_handlers import JSONHandler, YAMLHandler
 
 from ..errors import ContentError
 from ..models import Problem
+from .simple_yaml import read_simple
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -57,11 +59,13 @@ DEFAULT_LIMITS = Limits()
 
 def limits_of(config: Config) -> Limits:
     """The limits the settings ask for (the fixed ones at their defaults)."""
-    return Limits(
-        post_max_bytes=config.post_max_bytes,
-        labels_max=config.labels_max,
-        label_max_chars=config.label_max_chars,
-    )
+    return _limits(config.post_max_bytes, config.labels_max, config.label_max_chars)
+
+
+@lru_cache(maxsize=16)
+def _limits(post_max_bytes: int, labels_max: int, label_max_chars: int) -> Limits:
+    """The Limits of these settings, made once (every post asks for them)."""
+    return Limits(post_max_bytes=post_max_bytes, labels_max=labels_max, label_max_chars=label_max_chars)
 
 
 class TooLarge(OSError):
@@ -73,9 +77,13 @@ class TooLarge(OSError):
         super().__init__(errno.EFBIG, f"{shown} than ALLFORCES_POST_MAX_BYTES={limit:,} allows")
 
 
-def read_bounded(descriptor: int, limit: int) -> bytes:
-    """At most `limit` bytes from an open file; TooLarge as soon as it holds more (it may be growing, or a pipe)."""
-    size = os.fstat(descriptor).st_size
+def read_bounded(descriptor: int, limit: int, size: int | None = None) -> bytes:
+    """At most `limit` bytes from an open file; TooLarge as soon as it holds more (it may be growing, or a pipe).
+
+    `size` is the file's size if the caller has its status already (os.fstat otherwise).
+    """
+    if size is None:
+        size = os.fstat(descriptor).st_size
     if size > limit:
         raise TooLarge(size, limit)
     # One read when the size is known; a file that grows or a device that never ends stops at limit + 1.
@@ -160,6 +168,10 @@ def load_yaml(text: str, source: str, limits: Limits = DEFAULT_LIMITS, removed: 
 
     Characters XML forbids that YAML escapes wrote ("\x01", "\ufffe") are removed and added to `removed`.
     """
+    simple = read_simple(text)
+    if simple is not None and _within(simple, limits):
+        # The shape most posts write (load/simple_yaml.py): exactly PyYAML's value, a tree well within the bounds.
+        return simple
     if not _MAY_EXPAND.search(text):
         # No anchor, alias or escape: nothing can expand or unescape, so libyaml builds it all in C
         # (twice as fast a cold load), and the values are measured once built.
@@ -182,6 +194,16 @@ def load_yaml(text: str, source: str, limits: Limits = DEFAULT_LIMITS, removed: 
 
 # What lets a YAML text grow or change as it is read: anchors and aliases (YAML 1.1 §3.2.2.2), escapes.
 _MAY_EXPAND = re.compile(r"[&*\\]")
+
+
+def _within(mapping: dict[str, Any], limits: Limits) -> bool:
+    """Whether read_simple()'s mapping (scalars and lists of scalars: three levels at most) is within the bounds."""
+    count, depth = 1 + 2 * len(mapping), 2
+    for value in mapping.values():
+        if type(value) is list:
+            count += len(value)
+            depth = 3 if value else depth
+    return count <= limits.yaml_values_max and depth <= limits.nesting_max
 
 
 def _measure_value(value: object, source: str, limits: Limits) -> None:

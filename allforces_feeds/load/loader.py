@@ -23,12 +23,16 @@ from ..models import Parsed, Post, Problem
 from ..urls import Urls
 from .cache import LoadCache, decode_parsed, encode_parsed
 from .discover import discover
-from .parse import parse_post, read_bytes
+from .parse import parse_post, read_with_status
 from .seen import FirstSeen
 
 log = logging.getLogger(__name__)
 # A cold load parses this many new files or more in two processes, when two CPUs are there to run them.
 PARALLEL_FROM = 1000
+# The helper sends its posts back in chunks of this many files.
+HELPER_CHUNK = 500
+# Whether a load of this process froze what it made (Loader.load).
+_frozen = False
 Result = tuple[str, Any, Parsed]
 
 
@@ -52,6 +56,8 @@ class ContentUnreadable(Exception):
 # What identifies a file's bytes without reading them: a write changes the size or the change time (POSIX
 # stat: st_ctime is set by every write and rename), a rename-into-place (editors, git, rsync) the inode.
 Signature = tuple[int, int, int, int]
+# What reading a file gave: its signature as it was read, and its Result.
+Read = tuple[Signature, Result]
 
 
 @dataclass
@@ -75,11 +81,21 @@ class Loader:
 
     def load(self, now: datetime) -> Loaded:
         """Every post as of `now`; ContentUnreadable when CONTENT_DIR cannot be read at all."""
+        global _frozen
         collecting = gc.isenabled()
         # Loading makes tens of thousands of objects and no cycles: the collector would only walk them again and again.
         gc.disable()
         try:
-            return self._load(now)
+            loaded = self._load(now)
+            if not _frozen:
+                # The first load of a process makes what it serves for a long time (in a gunicorn master, what its
+                # workers fork from). Frozen (gc.freeze), those objects are left out of the collector's passes: it
+                # would walk them all soon after (0.1-0.3 s for 10,000 posts), then again in each worker, copying
+                # their pages. They are still freed when they die (posts, records and indexes hold no reference
+                # cycles); only a cycle alive at this moment would not be collected when it dies.
+                gc.freeze()
+                _frozen = True
+            return loaded
         finally:
             if collecting:
                 gc.enable()
@@ -87,14 +103,18 @@ class Loader:
     def _load(self, now: datetime) -> Loaded:
         """The load itself: known files by signature, cached records reused, new files parsed (in two processes)."""
         files = self._discover()
-        signatures = {source: _signature(path) for source, path in files}
         first = not self.known
+        # At startup every file is read: each one's signature is taken from the open file as it is read.
+        signatures = {} if first else {source: _signature(path) for source, path in files}
         results = {s: k[1] for s, _ in files if (k := self.known.get(s)) is not None and k[0] == signatures[s]}
         changed = [(source, path) for source, path in files if source not in results]
         self.read = len(changed)
         # At startup, the load cache; later, what the last load gave (a touched or reverted file is not parsed).
         records = self.store.read() if first else {key: record for _, (_, (key, record, _)) in self.known.items()}
-        results.update(zip((s for s, _ in changed), _load_changed(changed, records, self.config), strict=True))
+        for (source, _), (signature, result) in zip(changed, _load_changed(changed, records, self.config), strict=True):
+            results[source] = result
+            if first:
+                signatures[source] = signature
         ordered = [results[source] for source, _ in files]
         self.known = {source: (signatures[source], results[source]) for source, _ in files}
         kept = {key: record for key, record, _ in ordered if record is not None}
@@ -178,49 +198,65 @@ def _signature(path: str) -> Signature:
     return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
 
 
-def _load_changed(files: list[tuple[str, str]], known: dict[str, Any], config: Config) -> list[Result]:
-    """(load cache key, record, Parsed) of each file, half of them parsed in a helper when many are new."""
-    if len(files) - len(known) >= PARALLEL_FROM and _can_fork():
-        # Mostly new files: a forked process parses the second half while this one loads the first.
-        half = len(files) // 2
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            helper = pool.submit(_parse_part, files[half:], config)
-            results = _load_files(files[:half], known, config)
-            try:
-                results += helper.result()
-            except Exception as error:  # the helper's failure must never lose posts: redo its part here
-                log.warning("the helper process failed (%s); its files are loaded here", error)
-                results += _load_files(files[half:], known, config)
-        return results
-    return _load_files(files, known, config)
+def _load_changed(files: list[tuple[str, str]], known: dict[str, Any], config: Config) -> list[Read]:
+    """What each file gives and its signature as read; half of the files parsed in a helper when many are new."""
+    if len(files) - len(known) < PARALLEL_FROM or not _can_fork():
+        return _load_files(files, known, config)
+    # Mostly new files: a forked process parses the second half while this one loads the first. It sends its posts
+    # back a chunk at a time, so that this process takes each in while it parses, rather than all of them at the end.
+    half = len(files) // 2
+    chunks = [files[start : start + HELPER_CHUNK] for start in range(half, len(files), HELPER_CHUNK)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        parts = [pool.submit(_parse_part, chunk, config) for chunk in chunks]
+        results = _load_files(files[:half], known, config)
+        failed = False
+        for chunk, part in zip(chunks, parts, strict=True):
+            if not failed:
+                try:
+                    # The helper sends no records (less to send and take in): each is made here, as it would be there.
+                    results += [
+                        (signature, (key, encode_parsed(parsed) if key else None, parsed))
+                        for signature, key, parsed in part.result()
+                    ]
+                    continue
+                except Exception as error:  # the helper's failure must never lose posts: redo its part here
+                    log.warning("the helper process failed (%s); its files are loaded here", error)
+                    failed = True
+                    for other in parts:
+                        other.cancel()
+            results += _load_files(chunk, known, config)
+    return results
 
 
-def _load_files(files: list[tuple[str, str]], known: dict[str, Any], config: Config) -> list[Result]:
-    """(load cache key, record, Parsed) of each file: from the load cache when its bytes are known there."""
+def _load_files(files: list[tuple[str, str]], known: dict[str, Any], config: Config) -> list[Read]:
+    """What each file gives and its signature as read: from the load cache when its bytes are known there."""
     urls = Urls(config)
     return [_load_file(source, path, known, config, urls) for source, path in files]
 
 
-def _parse_part(files: list[tuple[str, str]], config: Config) -> list[Result]:
+def _parse_part(files: list[tuple[str, str]], config: Config) -> list[tuple[Signature, str, Parsed]]:
     """The helper process's share: every file parsed (the parallel path runs only when few are cached)."""
-    return _load_files(files, {}, config)
+    urls = Urls(config)
+    found = (_load_file(source, path, {}, config, urls, records=False) for source, path in files)
+    return [(signature, key, parsed) for signature, (key, _, parsed) in found]
 
 
-def _load_file(source: str, path: str, known: dict[str, Any], config: Config, urls: Urls) -> Result:
-    """One file's load cache key, record and Parsed."""
+def _load_file(source: str, path: str, known: dict[str, Any], config: Config, urls: Urls, records: bool = True) -> Read:
+    """One file's signature as read, load cache key, record (None without `records`) and Parsed."""
     try:
-        raw = read_bytes(path, config.post_max_bytes)
+        raw, status = read_with_status(path, config.post_max_bytes)
     except OSError as error:
-        return "", None, Parsed(source, None, (unreadable(source, error),))
+        return _signature(path), ("", None, Parsed(source, None, (unreadable(source, error),)))
+    signature = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
     digest = hashlib.sha256(raw).hexdigest()
     key = f"{source}\0{digest}"
     record = known.get(key)
     parsed = decode_parsed(record, source, digest) if record is not None else None
     if parsed is None:
         parsed = parse_post(raw, digest, source, config, urls)
-        record = encode_parsed(parsed)
-    return key, record, parsed
+        record = encode_parsed(parsed) if records else None
+    return signature, (key, record, parsed)
 
 
 def unreadable(source: str, error: OSError) -> Problem:

@@ -50,7 +50,7 @@ def _build_post(
     meta = with_defaults(config.site, source, meta)
     if meta.get("published") is False or meta.get("draft") is True:
         return None, None, 0
-    stem = PurePosixPath(source).stem
+    stem = _stem(source)
     name = _POST_NAME.match(stem)
     # Document#populate_title: the file's slug, without trailing periods; front matter `slug` wins.
     file_slug = (name.group(2) if name else stem).rstrip(".")
@@ -90,9 +90,18 @@ def _build_post(
         reading_time=fields.reading_time(meta.get("reading_time"), body),
         image=fields.image(meta.get("image"), urls, source, problems),
         digest=digest,
-        liquid="{{" in body or "{%" in body,
+        liquid="{" in body and ("{{" in body or "{%" in body),
     )
     return post, modified, position
+
+
+def _stem(source: str) -> str:
+    """PurePosixPath(source).stem, without building a path for each post."""
+    name = source.rpartition("/")[2]
+    if name in ("", "."):
+        return PurePosixPath(source).stem  # pathlib drops a trailing "/" or "."
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 def split_front_matter(
@@ -121,9 +130,17 @@ def split_front_matter(
 
 def read_bytes(path: str | Path, limit: int = limits.DEFAULT_LIMITS.post_max_bytes, flags: int = 0) -> bytes:
     """A file's bytes, with the fewest system calls; limits.TooLarge (an OSError) past `limit`, never read whole."""
+    return read_with_status(path, limit, flags)[0]
+
+
+def read_with_status(
+    path: str | Path, limit: int = limits.DEFAULT_LIMITS.post_max_bytes, flags: int = 0
+) -> tuple[bytes, os.stat_result]:
+    """read_bytes(), and the file's status as it was opened (os.fstat): what the bytes read are the bytes of."""
     descriptor = os.open(path, os.O_RDONLY | flags)
     try:
-        return limits.read_bounded(descriptor, limit)
+        status = os.fstat(descriptor)
+        return limits.read_bounded(descriptor, limit, status.st_size), status
     finally:
         os.close(descriptor)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,31 @@ def test_loading_on_two_processes_gives_what_one_gives(corpus: Path, monkeypatch
     together = load_posts(config)
     assert len(pools) == 1
     assert together.posts == alone.posts and together.problems == alone.problems
+
+
+def test_two_processes_keep_the_records_and_signatures_one_keeps(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper's posts are recorded here as the helper would record them, and a reload after reads no file."""
+    pools: list[object] = []
+    original = loader.ProcessPoolExecutor
+
+    def counting(*args: object, **kwargs: object) -> object:
+        pools.append(args)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loader, "ProcessPoolExecutor", counting)
+    kept = {}
+    for name, forks in (("alone", False), ("together", True)):
+        monkeypatch.setattr(loader, "_can_fork", lambda forks=forks: forks)
+        found = loader.Loader(load_config({}, CONTENT_DIR=str(corpus), CACHE_DIR=str(tmp_path / name)))
+        now = datetime.now(UTC)
+        first = found.load(now)
+        assert found.load(now) == first and found.read == 0  # every file known by the signature read with it
+        assert found.store.path is not None
+        kept[name] = sealed.unseal(found.store.path.read_bytes())
+    assert len(pools) == 1
+    assert kept["together"] is not None and kept["together"] == kept["alone"]
 
 
 def test_one_edited_post_is_the_only_one_parsed_and_rendered_again(
