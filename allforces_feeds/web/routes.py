@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -55,6 +56,8 @@ FAILURES_SHOWN = 20
 ARCHIVES_KEPT = 128
 FORMAT_BY_FILE = {fmt.file: fmt for fmt in FORMATS.values()}
 log = logging.getLogger(__name__)
+Key = TypeVar("Key")
+Found = TypeVar("Found")
 
 
 @dataclass(frozen=True)
@@ -252,11 +255,9 @@ class Router(Documents):
         self, state: Prepared, scope: Scope, number: int, fmt: FeedFormat, key: str
     ) -> Representation | Answer:
         """Archive page `number` of the scope's feed in one format, built on first use (bounded LRU), or a 404."""
-        with self._lock:
-            found = state.archives.get(key)
-            if found is not None:
-                state.archives.move_to_end(key)
-                return found
+        found = self._recall(state.archives, key)
+        if found is not None:
+            return found
         archive = self.archive(scope)
         page = archive.page(number)
         if page is None:
@@ -265,26 +266,33 @@ class Router(Documents):
         # The newest page gains a next-archive link when a newer one starts: it is fixed only from then on.
         fixed = page.full and page.number < archive.count
         found = off_the_loop(lambda: self._build(key, lambda: self.archive_page(archive, page, fmt), fixed=fixed))
-        with self._lock:
-            state.archives[key] = found
-            while len(state.archives) > ARCHIVES_KEPT:
-                state.archives.popitem(last=False)
+        self._keep(state.archives, key, found, ARCHIVES_KEPT)
         return found
 
     def prepared(self, key: object, build: Builder) -> Representation:
         """The representation of an embed query for the current snapshot, built on first use (bounded LRU)."""
         state = self.state()
-        with self._lock:
-            found = state.queries.get(key)
-            if found is not None:
-                state.queries.move_to_end(key)
-                return found
+        found = self._recall(state.queries, key)
+        if found is not None:
+            return found
         made = self._build(repr(key), lambda: build(state.snapshot))
         if not isinstance(made, Representation):
             # The embed views answer through Flask: its error handler sends the 503 with Retry-After.
             raise ServiceUnavailable("this document cannot be built now; it is reported", retry_after=RETRY_AFTER)
-        with self._lock:
-            state.queries[key] = made
-            while len(state.queries) > PREPARED_LIMIT:
-                state.queries.popitem(last=False)
+        self._keep(state.queries, key, made, PREPARED_LIMIT)
         return made
+
+    def _recall(self, recent: OrderedDict[Key, Found], key: Key) -> Found | None:
+        """An entry of a bounded LRU of the snapshot, marked as just used; None when it is not there."""
+        with self._lock:
+            found = recent.get(key)
+            if found is not None:
+                recent.move_to_end(key)
+            return found
+
+    def _keep(self, recent: OrderedDict[Key, Found], key: Key, found: Found, limit: int) -> None:
+        """Keep an entry in a bounded LRU of the snapshot, the least recently used out past `limit`."""
+        with self._lock:
+            recent[key] = found
+            while len(recent) > limit:
+                recent.popitem(last=False)
